@@ -1,0 +1,291 @@
+/*
+ * correlate.c - correlation keys, .cold/.part parents, source locations and
+ * twins (correlate.h).
+ *
+ * Matching levels, tried in this order by correlate_pair():
+ *   1. equal keys: the name with compiler numbering removed, so gcc's
+ *      "parse.constprop.0" matches "parse.constprop.1" and clang's
+ *      "f.llvm.8841" matches "f.llvm.102";
+ *   2. gcc static locals ("count.3") are keyed by their owning function
+ *      ("count@parse"), so renumbering by an unrelated edit elsewhere in the
+ *      file does not break the match, while two functions' 'static int
+ *      count' stay apart;
+ *   3. several symbols with one key (two constprop clones of one function)
+ *      are paired in name order ("#2", "#3" ... added to later ones).
+ */
+#include "correlate.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dwarf.h"
+#include "fingerprint.h"
+
+static bool all_digits(const char *s, size_t n)
+{
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+char *normalize_name(const char *name)
+{
+	struct strbuf sb;
+	const char *p = name, *dot;
+	bool first = true;
+
+	sb_init(&sb);
+	do {
+		size_t n;
+
+		dot = strchr(p, '.');
+		n = dot ? (size_t)(dot - p) : strlen(p);
+		if (first) {
+			sb_add(&sb, p, n);
+			first = false;
+		} else if (all_digits(p, n)) {
+			/* numbering: .constprop.N, .isra.N, .part.N, var.N, .lto_priv.N */
+		} else if (n == 4 && !strncmp(p, "llvm", 4)) {
+			/* clang's .llvm.<hash> on promoted locals */
+		} else {
+			sb_addc(&sb, '.');
+			sb_add(&sb, p, n);
+		}
+		p = dot ? dot + 1 : NULL;
+	} while (p);
+	return sb_detach(&sb);
+}
+
+static bool is_identifier(const char *s, size_t n)
+{
+	if (!n || isdigit((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			return false;
+	return true;
+}
+
+/* gcc gives a static local the name of the variable plus a number unique in
+ * the file ("count.3"): that number shifts with unrelated edits. */
+bool is_numbered_static_local(const struct hp_symbol *s)
+{
+	const char *dot = strchr(s->name, '.');
+
+	if (s->kind != HP_SYM_OBJECT || s->bind != STB_LOCAL || !dot)
+		return false;
+	return is_identifier(s->name, (size_t)(dot - s->name)) && all_digits(dot + 1, strlen(dot + 1));
+}
+
+/* gcc splits unlikely code into "f.cold" and outlines partial inlining
+ * into "f.part.N": they are pieces of f, and reported through f. */
+bool is_child_name(const char *name)
+{
+	const char *cold = strstr(name, ".cold");
+
+	if (cold && (cold[5] == '\0' || cold[5] == '.'))
+		return true;
+	return strstr(name, ".part.") != NULL;
+}
+
+static char *child_parent_name(const char *name)
+{
+	const char *cut = strstr(name, ".part.");
+	const char *cold = strstr(name, ".cold");
+
+	if (!cut || (cold && cold < cut))
+		cut = cold;
+	return cut ? xstrndup(name, (size_t)(cut - name)) : NULL;
+}
+
+/* The source-level name: "parse" for "parse.constprop.0", "count" for
+ * "count.3"; clang's "f.count" static locals stay whole. */
+static char *source_name_of(const struct hp_symbol *s)
+{
+	const char *dot = strchr(s->name, '.');
+
+	if (!dot || (s->kind == HP_SYM_OBJECT && !is_numbered_static_local(s)))
+		return xstrdup(s->name);
+	return xstrndup(s->name, (size_t)(dot - s->name));
+}
+
+/* Which functions refer to static local v: candidates for its owner. */
+static const char *reloc_owner_of(struct hp_elf *e, const struct hp_symbol *v,
+				  const struct hp_dwarf *d, const char *var_name)
+{
+	const char *best = NULL;
+	bool best_in_dwarf = false;
+
+	for_each_sym(e, f) {
+		if (f->kind != HP_SYM_FUNC)
+			continue;
+		sym_for_each_reloc(f, r) {
+			struct hp_target t;
+			char *fname;
+			bool in_dwarf;
+
+			resolve_target(f->sec, r, &t);
+			if (t.kind != HP_TARGET_SYMBOL || t.sym != v)
+				continue;
+			fname = source_name_of(f);
+			in_dwarf = d && dwarf_find_var(d, fname, var_name);
+			free(fname);
+			/* prefer the function DWARF says declares it, then the
+			 * smallest key: stable whatever the symbol order */
+			if (!best || (in_dwarf && !best_in_dwarf) ||
+			    (in_dwarf == best_in_dwarf && strcmp(f->key, best) < 0)) {
+				best = f->key;
+				best_in_dwarf = in_dwarf;
+			}
+			break;
+		}
+	}
+	return best;
+}
+
+static void key_static_locals(struct hp_elf *e)
+{
+	for_each_sym(e, s) {
+		const char *owner;
+		char *base, *key;
+
+		if (!is_numbered_static_local(s))
+			continue;
+		base = source_name_of(s);
+		owner = reloc_owner_of(e, s, e->dwarf, base);
+		key = owner ? xasprintf("%s@%s", base, owner) : xstrdup(base);
+		free(base);
+		free(s->key);
+		s->key = key;
+	}
+}
+
+static int cmp_sym_key_then_name(const void *a, const void *b)
+{
+	const struct hp_symbol *x = *(struct hp_symbol *const *)a, *y = *(struct hp_symbol *const *)b;
+	int c = strcmp(x->key, y->key);
+
+	if (c)
+		return c;
+	c = strverscmp(x->name, y->name);
+	return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Several symbols with one key: the later ones (in name order) get "#N". */
+static void dedupe_keys(struct hp_elf *e)
+{
+	struct hp_symbol **v = xcalloc(e->nr_symbols ? e->nr_symbols : 1, sizeof(*v));
+	size_t n = 0;
+
+	for_each_sym(e, s)
+		if (s->key)
+			v[n++] = s;
+	qsort(v, n, sizeof(*v), cmp_sym_key_then_name);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && !strcmp(v[j]->key, v[i]->key); j++)
+			;
+		for (size_t k = i + 1; k < j; k++) {
+			char *key = xasprintf("%s#%zu", v[k]->key, k - i + 1);
+			free(v[k]->key);
+			v[k]->key = key;
+		}
+	}
+	free(v);
+}
+
+static void find_parents(struct hp_elf *e)
+{
+	for_each_sym(e, s) {
+		char *pname;
+		struct hp_symbol *p;
+
+		if (s->kind != HP_SYM_FUNC || !is_child_name(s->name))
+			continue;
+		pname = child_parent_name(s->name);
+		p = pname ? find_symbol_by_name(e, pname) : NULL;
+		if (p && p->kind == HP_SYM_FUNC && p != s)
+			s->parent = p;
+		free(pname);
+	}
+}
+
+static void locate_in_source(struct hp_elf *e)
+{
+	for_each_sym(e, s) {
+		char *name;
+
+		if (!e->dwarf || (s->kind != HP_SYM_FUNC && s->kind != HP_SYM_OBJECT))
+			continue;
+		name = source_name_of(s);
+		if (s->kind == HP_SYM_FUNC) {
+			const struct hp_dwarf_func *f = dwarf_find_func(e->dwarf, name);
+			if (f) {
+				s->file = f->file;
+				s->line = f->line;
+			}
+		} else {
+			const struct hp_dwarf_var *v = NULL;
+			const char *at = s->key ? strchr(s->key, '@') : NULL;
+
+			if (at) {
+				char *owner = xstrdup(at + 1), *cut = strpbrk(owner, ".#");
+				if (cut)
+					*cut = '\0';
+				v = dwarf_find_var(e->dwarf, owner, name);
+				free(owner);
+			}
+			if (!v)
+				v = dwarf_find_var(e->dwarf, NULL, name);
+			if (v) {
+				s->file = v->file;
+				s->line = v->line;
+			}
+		}
+		free(name);
+	}
+}
+
+void correlate_prepare(struct hp_elf *e)
+{
+	for_each_sym(e, s)
+		if (s->kind == HP_SYM_FUNC || s->kind == HP_SYM_OBJECT)
+			s->key = normalize_name(s->name);
+	key_static_locals(e);
+	dedupe_keys(e);
+	for_each_sym(e, s)
+		if (s->key)
+			hmap_put(&e->sym_by_key, s->key, s);
+	find_parents(e);
+	locate_in_source(e);
+}
+
+void correlate_pair(struct hp_elf *a, struct hp_elf *b)
+{
+	for_each_sym(a, s) {
+		struct hp_symbol *t;
+
+		if (!s->key)
+			continue;
+		t = find_symbol_by_key(b, s->key);
+		if (t && t->kind == s->kind && !t->twin) {
+			s->twin = t;
+			t->twin = s;
+		}
+	}
+	for_each_sec(a, sec) {
+		struct hp_section *t = sec->name[0] ? find_section_by_name(b, sec->name) : NULL;
+		if (t) {
+			sec->twin = t;
+			t->twin = sec;
+		}
+	}
+}
+
+const struct hp_symbol *report_symbol(const struct hp_symbol *s)
+{
+	return s->parent ? s->parent : s;
+}

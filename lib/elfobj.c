@@ -1,0 +1,562 @@
+/*
+ * elfobj.c - load an x86-64 ELF relocatable object into the object model
+ * (elfobj.h) with libelf, checking everything a hostile file could get wrong
+ * before any later pass trusts it.
+ *
+ * Order of work: identify the file (magic, class, byte order, machine, type),
+ * then sections, the symbol table (with SHN_XINDEX extended numbering), RELA
+ * relocations, per-section symbol lists and per-symbol relocation slices,
+ * the name tables and finally the DWARF facts.
+ */
+#include "elfobj.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dwarf.h"
+#include "implied.h"
+#include "reloc.h"
+
+static const char *etype_name(unsigned t)
+{
+	switch (t) {
+	case ET_EXEC: return "an executable";
+	case ET_DYN: return "a shared object or PIE executable";
+	case ET_CORE: return "a core dump";
+	default: return "not a relocatable object";
+	}
+}
+
+/* Identify the file from its raw header before handing it to libelf, so
+ * that the message says exactly what the file is. */
+static int check_ident(const char *name, const uint8_t *d, size_t n, struct hp_err *err)
+{
+	uint16_t type, machine;
+
+	if (n < 4 || memcmp(d, ELFMAG, SELFMAG) != 0) {
+		if (n >= 8 && !memcmp(d, "!<arch>\n", 8))
+			return hp_err_set(err, "%s: is an archive; give an object file (.o), or use hpbuild, which takes archives", name);
+		return hp_err_set(err, "%s: not an ELF file (bad magic); give a relocatable object built with -c", name);
+	}
+	if (n < sizeof(Elf64_Ehdr))
+		return hp_err_set(err, "%s: truncated ELF file (%zu bytes, shorter than an ELF header)", name, n);
+	if (d[EI_CLASS] != ELFCLASS64)
+		return hp_err_set(err, "%s: 32-bit ELF object; only x86-64 (ELF64) objects are supported", name);
+	if (d[EI_DATA] != ELFDATA2LSB)
+		return hp_err_set(err, "%s: big-endian ELF object; only x86-64 objects are supported", name);
+	type = (uint16_t)get_le(d + 16, 2);
+	machine = (uint16_t)get_le(d + 18, 2);
+	if (machine != EM_X86_64)
+		return hp_err_set(err, "%s: ELF object for another architecture (e_machine %u); only x86-64 is supported", name, machine);
+	if (type != ET_REL)
+		return hp_err_set(err, "%s: is %s; a relocatable object (.o, built with -c) is required", name, etype_name(type));
+	return 0;
+}
+
+static int load_sections(struct hp_elf *e, struct hp_err *err)
+{
+	size_t shnum, shstrndx;
+
+	if (elf_getshdrnum(e->elf, &shnum) < 0 || elf_getshdrstrndx(e->elf, &shstrndx) < 0)
+		return hp_err_set(err, "%s: corrupt section header table: %s", e->path, elf_errmsg(-1));
+	if (shnum == 0)
+		return hp_err_set(err, "%s: no sections (empty or corrupt object)", e->path);
+	e->nr_sections = shnum;
+	e->sections = xcalloc(shnum, sizeof(*e->sections));
+	for (size_t i = 0; i < shnum; i++) {
+		struct hp_section *sec = &e->sections[i];
+		Elf_Scn *scn = elf_getscn(e->elf, i);
+		GElf_Shdr sh;
+
+		if (!scn || !gelf_getshdr(scn, &sh))
+			return hp_err_set(err, "%s: corrupt section header %zu: %s", e->path, i, elf_errmsg(-1));
+		sec->index = i;
+		sec->name = i ? elf_strptr(e->elf, shstrndx, sh.sh_name) : "";
+		if (!sec->name)
+			return hp_err_set(err, "%s: section %zu has a corrupt name (bad section string table)", e->path, i);
+		sec->type = sh.sh_type;
+		sec->flags = sh.sh_flags;
+		sec->size = sh.sh_size;
+		sec->addralign = sh.sh_addralign;
+		sec->entsize = sh.sh_entsize;
+		if (sh.sh_type != SHT_NOBITS && sh.sh_type != SHT_NULL && sh.sh_size) {
+			Elf_Data *data;
+
+			if (sh.sh_offset > e->image_size || sh.sh_size > e->image_size - sh.sh_offset)
+				return hp_err_set(err, "%s: section %s extends past the end of the file (truncated or corrupt)", e->path, sec->name);
+			data = elf_getdata(scn, NULL);
+			if (!data || !data->d_buf || data->d_size != sh.sh_size)
+				return hp_err_set(err, "%s: cannot read section %s: %s", e->path, sec->name, elf_errmsg(-1));
+			sec->data = data->d_buf;
+		}
+	}
+	return 0;
+}
+
+static struct hp_section *find_symtab(struct hp_elf *e, struct hp_err *err)
+{
+	struct hp_section *found = NULL;
+
+	for_each_sec(e, sec) {
+		if (sec->type != SHT_SYMTAB)
+			continue;
+		if (found) {
+			hp_err_set(err, "%s: more than one symbol table (corrupt object)", e->path);
+			return NULL;
+		}
+		found = sec;
+	}
+	if (!found)
+		hp_err_set(err, "%s: no symbol table (stripped object?); give the compiler's .o as built", e->path);
+	return found;
+}
+
+static Elf_Data *find_shndx_data(struct hp_elf *e, size_t symtab_index)
+{
+	for_each_sec(e, sec) {
+		GElf_Shdr sh;
+		Elf_Scn *scn;
+
+		if (sec->type != SHT_SYMTAB_SHNDX)
+			continue;
+		scn = elf_getscn(e->elf, sec->index);
+		if (scn && gelf_getshdr(scn, &sh) && sh.sh_link == symtab_index)
+			return elf_getdata(scn, NULL);
+	}
+	return NULL;
+}
+
+static int load_symbols(struct hp_elf *e, struct hp_err *err)
+{
+	struct hp_section *symtab = find_symtab(e, err);
+	Elf_Scn *scn;
+	GElf_Shdr sh;
+	Elf_Data *data, *shndx_data;
+	size_t n;
+
+	if (!symtab)
+		return -1;
+	scn = elf_getscn(e->elf, symtab->index);
+	if (!scn || !gelf_getshdr(scn, &sh) || !(data = elf_getdata(scn, NULL)))
+		return hp_err_set(err, "%s: cannot read the symbol table: %s", e->path, elf_errmsg(-1));
+	if (sh.sh_entsize != sizeof(Elf64_Sym) || sh.sh_link >= e->nr_sections)
+		return hp_err_set(err, "%s: corrupt symbol table header", e->path);
+	n = data->d_size / sizeof(Elf64_Sym);
+	shndx_data = find_shndx_data(e, symtab->index);
+	e->nr_symbols = n;
+	e->symbols = xcalloc(n ? n : 1, sizeof(*e->symbols));
+	for (size_t i = 0; i < n; i++) {
+		struct hp_symbol *s = &e->symbols[i];
+		GElf_Sym sym;
+		Elf32_Word xndx = 0;
+
+		if (!gelf_getsymshndx(data, shndx_data, (int)i, &sym, &xndx))
+			return hp_err_set(err, "%s: corrupt symbol %zu: %s", e->path, i, elf_errmsg(-1));
+		s->index = i;
+		s->name = elf_strptr(e->elf, sh.sh_link, sym.st_name);
+		if (!s->name)
+			return hp_err_set(err, "%s: symbol %zu has a corrupt name (bad string table)", e->path, i);
+		s->type = GELF_ST_TYPE(sym.st_info);
+		s->bind = GELF_ST_BIND(sym.st_info);
+		s->visibility = GELF_ST_VISIBILITY(sym.st_other);
+		s->shndx = sym.st_shndx == SHN_XINDEX ? xndx : sym.st_shndx;
+		s->value = sym.st_value;
+		s->size = sym.st_size;
+		if (sym.st_shndx == SHN_XINDEX && !shndx_data)
+			return hp_err_set(err, "%s: symbol %s uses SHN_XINDEX but there is no .symtab_shndx section", e->path, s->name);
+		if (s->shndx == SHN_UNDEF || s->shndx == SHN_ABS || s->shndx == SHN_COMMON)
+			continue;
+		if (s->shndx >= e->nr_sections)
+			return hp_err_set(err, "%s: symbol %s: section index %u out of range (corrupt symbol table)", e->path, s->name, s->shndx);
+		s->sec = &e->sections[s->shndx];
+		if (s->value > s->sec->size || s->size > s->sec->size - s->value)
+			return hp_err_set(err, "%s: symbol %s extends past the end of section %s (corrupt symbol table)", e->path, s->name, s->sec->name);
+		if (s->type == STT_SECTION && !s->sec->sym)
+			s->sec->sym = s;
+	}
+	return 0;
+}
+
+static int cmp_reloc(const void *a, const void *b)
+{
+	const struct hp_reloc *x = a, *y = b;
+
+	if (x->offset != y->offset)
+		return x->offset < y->offset ? -1 : 1;
+	/* equal offsets (rare): order by type, then addend, so the result
+	 * does not depend on the sort algorithm */
+	if (x->type != y->type)
+		return x->type < y->type ? -1 : 1;
+	return (x->addend > y->addend) - (x->addend < y->addend);
+}
+
+static int load_relocs_of(struct hp_elf *e, struct hp_section *rsec, struct hp_err *err)
+{
+	Elf_Scn *scn = elf_getscn(e->elf, rsec->index);
+	GElf_Shdr sh;
+	Elf_Data *data;
+	struct hp_section *target;
+	size_t n, base;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || !(data = elf_getdata(scn, NULL)))
+		return hp_err_set(err, "%s: cannot read relocation section %s: %s", e->path, rsec->name, elf_errmsg(-1));
+	if (sh.sh_info == 0 || sh.sh_info >= e->nr_sections || sh.sh_entsize != sizeof(Elf64_Rela))
+		return hp_err_set(err, "%s: corrupt relocation section %s header", e->path, rsec->name);
+	target = &e->sections[sh.sh_info];
+	n = data->d_size / sizeof(Elf64_Rela);
+	base = target->nr_relocs;
+	target->relocs = xrealloc(target->relocs, (base + n) * sizeof(*target->relocs));
+	for (size_t i = 0; i < n; i++) {
+		struct hp_reloc *r = &target->relocs[base + i];
+		const struct hp_reloc_info *ri;
+		GElf_Rela rela;
+		size_t symi;
+
+		if (!gelf_getrela(data, (int)i, &rela))
+			return hp_err_set(err, "%s: corrupt relocation %zu in %s", e->path, i, rsec->name);
+		symi = GELF_R_SYM(rela.r_info);
+		if (symi >= e->nr_symbols)
+			return hp_err_set(err, "%s: relocation %zu in %s names symbol %zu, past the symbol table", e->path, i, rsec->name, symi);
+		r->offset = rela.r_offset;
+		r->type = GELF_R_TYPE(rela.r_info);
+		r->addend = rela.r_addend;
+		r->sym = symi ? &e->symbols[symi] : NULL;
+		ri = reloc_info(r->type);
+		if (r->offset > target->size || (ri && ri->width > target->size - r->offset))
+			return hp_err_set(err, "%s: relocation %zu in %s at offset 0x%llx is outside section %s", e->path, i, rsec->name, (unsigned long long)r->offset, target->name);
+	}
+	target->nr_relocs = base + n;
+	return 0;
+}
+
+static int load_relocs(struct hp_elf *e, struct hp_err *err)
+{
+	for_each_sec(e, sec) {
+		if (sec->type == SHT_REL)
+			return hp_err_set(err, "%s: section %s uses REL relocations; x86-64 objects use RELA (corrupt or foreign object)", e->path, sec->name);
+		if (sec->type == SHT_RELA && load_relocs_of(e, sec, err) < 0)
+			return -1;
+	}
+	for_each_sec(e, sec)
+		if (sec->nr_relocs > 1)
+			qsort(sec->relocs, sec->nr_relocs, sizeof(*sec->relocs), cmp_reloc);
+	return 0;
+}
+
+static int cmp_sym_by_value(const void *a, const void *b)
+{
+	const struct hp_symbol *x = *(struct hp_symbol *const *)a, *y = *(struct hp_symbol *const *)b;
+
+	if (x->value != y->value)
+		return x->value < y->value ? -1 : 1;
+	/* larger first: a containing object before a label at its start */
+	if (x->size != y->size)
+		return x->size > y->size ? -1 : 1;
+	return x->index < y->index ? -1 : 1;
+}
+
+static void index_section_symbols(struct hp_elf *e)
+{
+	for_each_sym(e, s)
+		if (s->sec && s->type != STT_SECTION)
+			s->sec->nr_syms++;
+	for_each_sec(e, sec) {
+		sec->syms = xcalloc(sec->nr_syms ? sec->nr_syms : 1, sizeof(*sec->syms));
+		sec->nr_syms = 0;
+	}
+	for_each_sym(e, s)
+		if (s->sec && s->type != STT_SECTION)
+			s->sec->syms[s->sec->nr_syms++] = s;
+	for_each_sec(e, sec)
+		if (sec->nr_syms > 1)
+			qsort(sec->syms, sec->nr_syms, sizeof(*sec->syms), cmp_sym_by_value);
+}
+
+/* First reloc of sec at or after offset. */
+static size_t reloc_lower_bound(const struct hp_section *sec, uint64_t offset)
+{
+	size_t lo = 0, hi = sec->nr_relocs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (sec->relocs[mid].offset < offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void slice_symbol_relocs(struct hp_elf *e)
+{
+	for_each_sym(e, s) {
+		size_t lo, hi;
+
+		if (!s->sec || !s->size || s->type == STT_SECTION)
+			continue;
+		lo = reloc_lower_bound(s->sec, s->value);
+		hi = reloc_lower_bound(s->sec, s->value + s->size);
+		s->relocs = s->sec->relocs + lo;
+		s->nr_relocs = hi - lo;
+	}
+}
+
+/*
+ * Compiler-made names whose identity is their content, not their name:
+ * gcc's .LC0 string labels and CSWTCH.N switch tables, clang's .L.str.N,
+ * .LCPI constant-pool labels and reltable.N lookup tables, and the static
+ * __func__ strings.  Their numbering shifts with unrelated edits, so a
+ * reference to one is identified by what it holds.
+ */
+bool is_anonymous_name(const char *name)
+{
+	static const char *const prefixes[] = {
+		".L", "CSWTCH.", "reltable.", "__func__.", "__FUNCTION__.", "__PRETTY_FUNCTION__.",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+/* A function: code in a section (GNU ifunc resolvers are functions too). */
+bool is_func_sym(const struct hp_symbol *s)
+{
+	return (s->type == STT_FUNC || s->type == STT_GNU_IFUNC) && s->sec;
+}
+
+/* A named data object the program can refer to: defined (or common) data
+ * and TLS with a real name.  Anonymous pools are content, see above. */
+bool is_object_sym(const struct hp_symbol *s)
+{
+	if (s->type != STT_OBJECT && s->type != STT_TLS)
+		return false;
+	if (!s->sec && s->shndx != SHN_COMMON)
+		return false;
+	return !is_anonymous_name(s->name);
+}
+
+bool is_local_sym(const struct hp_symbol *s)
+{
+	return s->bind == STB_LOCAL;
+}
+
+bool is_undef_sym(const struct hp_symbol *s)
+{
+	return s->shndx == SHN_UNDEF && s->index != 0;
+}
+
+/* Mergeable string sections (.rodata.str1.1, .rodata.f.str1.8): the
+ * assembler and linker may move and share strings, so only text counts. */
+bool is_string_sec(const struct hp_section *sec)
+{
+	return (sec->flags & SHF_MERGE) && (sec->flags & SHF_STRINGS);
+}
+
+/* Mergeable fixed-size constants (.rodata.cst8/16): same reasoning. */
+bool is_const_pool_sec(const struct hp_section *sec)
+{
+	return (sec->flags & SHF_MERGE) && !(sec->flags & SHF_STRINGS) && sec->entsize;
+}
+
+bool is_text_sec(const struct hp_section *sec)
+{
+	return sec->type == SHT_PROGBITS && (sec->flags & SHF_EXECINSTR);
+}
+
+bool is_tls_sec(const struct hp_section *sec)
+{
+	return (sec->flags & SHF_TLS) != 0;
+}
+
+bool is_debug_sec(const struct hp_section *sec)
+{
+	return !strncmp(sec->name, ".debug_", 7) || !strncmp(sec->name, ".zdebug_", 8);
+}
+
+const char *section_kind(const struct hp_section *sec)
+{
+	if (!sec)
+		return "common";
+	if (is_tls_sec(sec))
+		return sec->type == SHT_NOBITS ? "tls-bss" : "tls-data";
+	if (is_text_sec(sec))
+		return "text";
+	if (sec->type == SHT_NOBITS && (sec->flags & SHF_ALLOC))
+		return "bss";
+	if ((sec->flags & SHF_ALLOC) && (sec->flags & SHF_WRITE))
+		return "data";
+	if (sec->flags & SHF_ALLOC)
+		return "rodata";
+	return "other";
+}
+
+const uint8_t *sym_data(const struct hp_symbol *s)
+{
+	if (!s->sec || !s->sec->data)
+		return NULL;
+	return s->sec->data + s->value;
+}
+
+static void classify_symbols(struct hp_elf *e)
+{
+	for_each_sym(e, s) {
+		if (s->type == STT_FILE && !e->source_name && s->name[0])
+			e->source_name = s->name;
+		if (is_func_sym(s))
+			s->kind = HP_SYM_FUNC;
+		else if (s->sec && is_anonymous_name(s->name))
+			s->kind = HP_SYM_ANON;
+		else if (is_object_sym(s))
+			s->kind = HP_SYM_OBJECT;
+		else
+			s->kind = HP_SYM_OTHER;
+	}
+}
+
+static void build_name_tables(struct hp_elf *e)
+{
+	for_each_sec(e, sec)
+		if (sec->name[0])
+			hmap_put(&e->sec_by_name, sec->name, sec);
+	for_each_sym(e, s)
+		if (s->name[0] && s->type != STT_SECTION && s->type != STT_FILE)
+			hmap_put(&e->sym_by_name, s->name, s);
+}
+
+struct hp_elf *elf_open_mem(const char *name, const uint8_t *data, size_t size, struct hp_err *err)
+{
+	struct hp_elf *e;
+
+	if (check_ident(name, data, size, err) < 0)
+		return NULL;
+	elf_version(EV_CURRENT);
+	e = xcalloc(1, sizeof(*e));
+	e->path = xstrdup(name);
+	e->image = xmalloc(size + 1);
+	memcpy(e->image, data, size);
+	e->image_size = size;
+	hmap_init(&e->sym_by_name);
+	hmap_init(&e->sym_by_key);
+	hmap_init(&e->sec_by_name);
+	e->elf = elf_memory((char *)e->image, size);
+	if (!e->elf || elf_kind(e->elf) != ELF_K_ELF) {
+		hp_err_set(err, "%s: libelf cannot read it: %s", name, elf_errmsg(-1));
+		goto fail;
+	}
+	e->e_type = ET_REL;
+	e->e_machine = EM_X86_64;
+	if (load_sections(e, err) < 0 || load_symbols(e, err) < 0 || load_relocs(e, err) < 0)
+		goto fail;
+	index_section_symbols(e);
+	classify_symbols(e);
+	if (add_implied_relocs(e, err) < 0)
+		goto fail;
+	slice_symbol_relocs(e);
+	build_name_tables(e);
+	if (dwarf_load(e, err) < 0)
+		goto fail;
+	return e;
+fail:
+	elf_close(e);
+	return NULL;
+}
+
+struct hp_elf *elf_open(const char *path, struct hp_err *err)
+{
+	uint8_t *data;
+	size_t size;
+	struct hp_elf *e;
+
+	if (read_file(path, &data, &size, err) < 0)
+		return NULL;
+	e = elf_open_mem(path, data, size, err);
+	free(data);
+	return e;
+}
+
+void elf_close(struct hp_elf *e)
+{
+	if (!e)
+		return;
+	if (e->dwarf)
+		dwarf_free(e->dwarf);
+	free(e->dwarf_problem);
+	for_each_sym(e, s)
+		free(s->key);
+	for_each_sec(e, sec) {
+		free(sec->relocs);
+		free(sec->syms);
+		free(sec->anon_bounds);
+	}
+	free(e->symbols);
+	free(e->sections);
+	hmap_free(&e->sym_by_name);
+	hmap_free(&e->sym_by_key);
+	hmap_free(&e->sec_by_name);
+	if (e->elf)
+		elf_end(e->elf);
+	free(e->image);
+	free(e->path);
+	free(e);
+}
+
+struct hp_symbol *find_symbol_by_name(const struct hp_elf *e, const char *name)
+{
+	return hmap_get(&e->sym_by_name, name);
+}
+
+struct hp_symbol *find_symbol_by_key(const struct hp_elf *e, const char *key)
+{
+	return hmap_get(&e->sym_by_key, key);
+}
+
+struct hp_section *find_section_by_name(const struct hp_elf *e, const char *name)
+{
+	return hmap_get(&e->sec_by_name, name);
+}
+
+/* Index of the last symbol of sec with value <= offset, or nr_syms. */
+static size_t sym_upper(const struct hp_section *sec, uint64_t offset)
+{
+	size_t lo = 0, hi = sec->nr_syms;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (sec->syms[mid]->value <= offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct hp_symbol *find_symbol_containing(const struct hp_section *sec, uint64_t offset)
+{
+	/* Named objects do not overlap: only the nearest named symbol that
+	 * starts at or before offset can hold it. */
+	for (size_t i = sym_upper(sec, offset); i-- > 0;) {
+		struct hp_symbol *s = sec->syms[i];
+
+		if (s->kind != HP_SYM_FUNC && s->kind != HP_SYM_OBJECT)
+			continue;
+		return offset < s->value + (s->size ? s->size : 1) ? s : NULL;
+	}
+	return NULL;
+}
+
+struct hp_symbol *find_symbol_at(const struct hp_section *sec, uint64_t offset)
+{
+	struct hp_symbol *anon = NULL;
+
+	for (size_t i = sym_upper(sec, offset); i-- > 0 && sec->syms[i]->value == offset;) {
+		struct hp_symbol *s = sec->syms[i];
+
+		if (s->kind == HP_SYM_FUNC || s->kind == HP_SYM_OBJECT)
+			return s;
+		if (!anon)
+			anon = s;
+	}
+	return anon;
+}

@@ -1,0 +1,180 @@
+/*
+ * hpk.h - the hotpatch package (.hpk): in-memory model, writer and reader.
+ *
+ * The on-disk format is specified in man/man5/hotpatch.5.  This header is
+ * the contract between hpbuild (which fills a struct hpk and writes it),
+ * hpverify (which reads, checks and lists it) and hpapply (which loads it
+ * into a running process).
+ *
+ * Model: a package holds the code of replaced and new functions, the data
+ * they need that the running program does not have, and a symbol table.
+ * Every relocation targets a package symbol; a symbol is either defined in
+ * the package (a function or a data object of the package) or a reference
+ * to the running program (HPK_SYM_EXTERN), resolved when it is applied.
+ * Local (static) references carry the source file that defines them so two
+ * 'static int count' in two files stay apart.
+ *
+ * All strings are owned by the struct hpk (reader: point into its string
+ * table copy; writer: whatever the builder allocated, freed by hpk_free()).
+ */
+#ifndef HP_HPK_H
+#define HP_HPK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define HPK_FORMAT_MAJOR 1
+#define HPK_FORMAT_MINOR 0
+
+/* What a package symbol is. */
+enum hpk_sym_where {
+	HPK_SYM_FUNC = 1,    /* defined by funcs[index] */
+	HPK_SYM_DATA = 2,    /* defined by data[index] */
+	HPK_SYM_EXTERN = 3,  /* in the running program (or a library it loads) */
+};
+
+struct hpk_symbol {
+	const char *name;
+	const char *file;      /* for STB_LOCAL externs: the defining source file; else NULL */
+	uint8_t bind;          /* STB_LOCAL, STB_GLOBAL, STB_WEAK */
+	uint8_t type;          /* STT_FUNC, STT_OBJECT, STT_TLS, STT_NOTYPE */
+	uint8_t where;         /* enum hpk_sym_where */
+	uint32_t index;        /* into funcs[] or data[] when defined here */
+	uint32_t unit;         /* into units[] */
+};
+
+struct hpk_reloc {
+	uint32_t offset;       /* inside the function's code or the data object */
+	uint32_t type;         /* R_X86_64_* */
+	int64_t addend;
+	uint32_t sym;          /* into syms[] */
+};
+
+/* A byte range of the old function the linker rewrote (relocated fields and
+ * relaxed opcodes): excluded from old_hash, skipped when comparing memory. */
+struct hpk_range {
+	uint32_t start, len;
+};
+
+enum hpk_func_kind {
+	HPK_FUNC_REPLACE = 1,  /* redirect the running program's function to this code */
+	HPK_FUNC_NEW = 2,      /* a new function, called only by package code */
+};
+
+struct hpk_func {
+	const char *name;
+	const char *file;       /* source file */
+	uint32_t line;          /* source line, 0 if unknown */
+	uint8_t kind;           /* enum hpk_func_kind */
+	uint8_t bind;           /* STB_* of the function */
+	uint32_t unit;
+	uint32_t sym;           /* its own entry in syms[] */
+	uint32_t align;
+	const uint8_t *code;
+	uint32_t code_size;
+	struct hpk_reloc *relocs;
+	uint32_t nr_relocs;
+	/* HPK_FUNC_REPLACE only: what the function looks like in the running
+	 * program.  old_hash is XXH3-64 of its old bytes with the masked
+	 * ranges left out (hpk_masked_hash()). */
+	uint32_t old_size;
+	uint64_t old_hash;
+	struct hpk_range *old_masks;
+	uint32_t nr_old_masks;
+};
+
+enum hpk_data_kind {
+	HPK_DATA_RODATA = 1,   /* read-only: string literals, constants, jump tables */
+	HPK_DATA_DATA = 2,     /* initialized, writable */
+	HPK_DATA_BSS = 3,      /* zero-filled, writable (no bytes stored) */
+};
+
+struct hpk_data {
+	const char *name;       /* object name, or a generated ".str.N"-style name */
+	const char *file;
+	uint32_t line;
+	uint8_t kind;           /* enum hpk_data_kind */
+	uint8_t bind;
+	uint32_t unit;
+	uint32_t sym;
+	uint32_t align;
+	uint32_t size;
+	const uint8_t *bytes;   /* size bytes; NULL for HPK_DATA_BSS */
+	struct hpk_reloc *relocs;
+	uint32_t nr_relocs;
+};
+
+/* One object pair the package was built from. */
+struct hpk_unit {
+	const char *name;          /* relative path of NEW (or archive member) */
+	const char *old_input;     /* as given on the command line */
+	const char *new_input;
+	const char *source;        /* primary source file (DW_AT_name), or NULL */
+	const char *old_producer;  /* DWARF producer strings, or NULL */
+	const char *new_producer;
+};
+
+enum hpk_severity { HPK_SEV_NOTE = 1, HPK_SEV_WARNING = 2, HPK_SEV_ERROR = 3 };
+
+/* A safety finding recorded in the package (hpbuild --allow overrides and
+ * the warnings/notes of the build). */
+struct hpk_finding {
+	const char *rule;       /* "HP001" */
+	uint8_t severity;       /* enum hpk_severity */
+	bool overridden;        /* allowed with --allow=RULE */
+	const char *symbol;
+	const char *file;
+	uint32_t line;
+	const char *message;
+};
+
+struct hpk {
+	uint16_t major, minor;
+	uint16_t arch;              /* EM_X86_64 */
+	uint8_t id[16];             /* content-derived package id */
+	const char *tool_version;   /* "hpbuild 0.1.0" */
+	const char *created;        /* from SOURCE_DATE_EPOCH, or NULL */
+	struct hpk_unit *units;     uint32_t nr_units;
+	struct hpk_symbol *syms;    uint32_t nr_syms;
+	struct hpk_func *funcs;     uint32_t nr_funcs;
+	struct hpk_data *data;      uint32_t nr_data;
+	struct hpk_finding *findings; uint32_t nr_findings;
+
+	/* reader bookkeeping: the file image everything points into */
+	uint8_t *image;
+	size_t image_size;
+	/* writer bookkeeping: allocations to free with the package */
+	void **owned;
+	size_t nr_owned, cap_owned;
+};
+
+/* Serialize p (computing its id and checksums) into a new buffer. */
+int hpk_write_mem(struct hpk *p, uint8_t **out, size_t *out_size, struct hp_err *err);
+/* Serialize and write atomically (temporary file, then rename). */
+int hpk_write_file(struct hpk *p, const char *path, struct hp_err *err);
+
+/*
+ * Read and check a package: magic, version, architecture, checksums, then
+ * every offset, size, count, index and string reference, before trusting
+ * any of it.  name is used in the error line ("PATH: checksum mismatch ...").
+ */
+struct hpk *hpk_read_mem(const char *name, const uint8_t *data, size_t size, struct hp_err *err);
+struct hpk *hpk_read_file(const char *path, struct hp_err *err);
+void hpk_free(struct hpk *p);
+
+/* The package id as 32 lowercase hex digits (buf: 33 bytes). */
+void hpk_id_hex(const struct hpk *p, char *buf);
+
+/* XXH3-64 of size bytes with the ranges left out: the old-function
+ * fingerprint stored in HPK_FUNC_REPLACE entries and checked by
+ * hpverify --base and by hpapply against memory. */
+uint64_t hpk_masked_hash(const uint8_t *bytes, uint32_t size,
+			 const struct hpk_range *masks, uint32_t nr_masks);
+
+/* Remember a heap allocation the package owns (writer side). */
+void *hpk_own(struct hpk *p, void *allocation);
+
+#endif

@@ -1,0 +1,336 @@
+/*
+ * util.c - error lines, checked allocation, string buffers, hash table,
+ * whole-file reads and atomic writes.  See util.h.
+ */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+int hp_err_set(struct hp_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || err->msg[0])
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	/* Keep the promise of one line: fold any newline from a library. */
+	for (char *p = err->msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	return -1;
+}
+
+void hp_err_clear(struct hp_err *err)
+{
+	err->msg[0] = '\0';
+}
+
+bool hp_err_isset(const struct hp_err *err)
+{
+	return err->msg[0] != '\0';
+}
+
+static void out_of_memory(size_t n)
+{
+	fprintf(stderr, "out of memory (allocating %zu bytes)\n", n);
+	exit(HP_EXIT_ERROR);
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		out_of_memory(n);
+	return p;
+}
+
+void *xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+	if (!p)
+		out_of_memory(nmemb * size);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		out_of_memory(n);
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	struct strbuf sb;
+	va_list ap;
+
+	sb_init(&sb);
+	va_start(ap, fmt);
+	sb_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	return sb_detach(&sb);
+}
+
+void grow_array(void **arr, size_t *cap, size_t need, size_t esz)
+{
+	size_t ncap;
+
+	if (need <= *cap)
+		return;
+	ncap = *cap ? *cap : 8;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2 / esz)
+			out_of_memory(SIZE_MAX);
+		ncap *= 2;
+	}
+	*arr = xrealloc(*arr, ncap * esz);
+	*cap = ncap;
+}
+
+void sb_init(struct strbuf *sb)
+{
+	sb->cap = 64;
+	sb->len = 0;
+	sb->buf = xmalloc(sb->cap);
+	sb->buf[0] = '\0';
+}
+
+void sb_free(struct strbuf *sb)
+{
+	free(sb->buf);
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
+}
+
+void sb_add(struct strbuf *sb, const void *data, size_t n)
+{
+	GROW(sb->buf, sb->cap, sb->len + n + 1);
+	memcpy(sb->buf + sb->len, data, n);
+	sb->len += n;
+	sb->buf[sb->len] = '\0';
+}
+
+void sb_adds(struct strbuf *sb, const char *s)
+{
+	sb_add(sb, s, strlen(s));
+}
+
+void sb_addc(struct strbuf *sb, char c)
+{
+	sb_add(sb, &c, 1);
+}
+
+void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n;
+
+	va_copy(cp, ap);
+	n = vsnprintf(sb->buf + sb->len, sb->cap - sb->len, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sb->cap - sb->len) {
+		GROW(sb->buf, sb->cap, sb->len + (size_t)n + 1);
+		vsnprintf(sb->buf + sb->len, sb->cap - sb->len, fmt, ap);
+	}
+	sb->len += (size_t)n;
+}
+
+void sb_addf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vaddf(sb, fmt, ap);
+	va_end(ap);
+}
+
+char *sb_detach(struct strbuf *sb)
+{
+	char *p = sb->buf;
+
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
+	return p;
+}
+
+uint64_t hash_str(const char *s)
+{
+	return XXH3_64bits(s, strlen(s));
+}
+
+void hmap_init(struct hmap *m)
+{
+	m->slots = NULL;
+	m->cap = m->count = 0;
+}
+
+void hmap_free(struct hmap *m)
+{
+	free(m->slots);
+	hmap_init(m);
+}
+
+static void hmap_insert_slot(struct hmap_entry *slots, size_t cap, struct hmap_entry e)
+{
+	size_t i = e.hash & (cap - 1);
+
+	while (slots[i].key)
+		i = (i + 1) & (cap - 1);
+	slots[i] = e;
+}
+
+static void hmap_rehash(struct hmap *m)
+{
+	size_t ncap = m->cap ? m->cap * 2 : 64;
+	struct hmap_entry *ns = xcalloc(ncap, sizeof(*ns));
+
+	/* Re-insert walking each probe chain from its start, so entries with
+	 * equal keys keep their insertion order (hmap_next relies on it). */
+	if (m->cap) {
+		size_t start = 0;
+		/* find an empty slot so that no chain wraps across the start */
+		while (m->slots[start].key)
+			start++;
+		for (size_t k = 1; k <= m->cap; k++) {
+			struct hmap_entry *e = &m->slots[(start + k) & (m->cap - 1)];
+			if (e->key)
+				hmap_insert_slot(ns, ncap, *e);
+		}
+	}
+	free(m->slots);
+	m->slots = ns;
+	m->cap = ncap;
+}
+
+void hmap_put(struct hmap *m, const char *key, void *value)
+{
+	struct hmap_entry e = { key, hash_str(key), value };
+
+	if ((m->count + 1) * 4 >= m->cap * 3)
+		hmap_rehash(m);
+	hmap_insert_slot(m->slots, m->cap, e);
+	m->count++;
+}
+
+void *hmap_next(const struct hmap *m, const char *key, size_t *pos)
+{
+	uint64_t h;
+	size_t i, n;
+
+	if (!m->cap)
+		return NULL;
+	h = hash_str(key);
+	n = *pos;
+	for (i = h & (m->cap - 1); m->slots[i].key; i = (i + 1) & (m->cap - 1)) {
+		if (m->slots[i].hash == h && !strcmp(m->slots[i].key, key)) {
+			if (n == 0) {
+				(*pos)++;
+				return m->slots[i].value;
+			}
+			n--;
+		}
+	}
+	return NULL;
+}
+
+void *hmap_get(const struct hmap *m, const char *key)
+{
+	size_t pos = 0;
+	return hmap_next(m, key, &pos);
+}
+
+int read_file(const char *path, uint8_t **data, size_t *size, struct hp_err *err)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return hp_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return hp_err_set(err, "%s: not a regular file", path);
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			close(fd);
+			return hp_err_set(err, "%s: read error: %s", path,
+					  n < 0 ? strerror(errno) : "file shrank while reading");
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = 0;
+	*data = buf;
+	*size = got;
+	return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t size, struct hp_err *err)
+{
+	char *tmp = xasprintf("%s.tmpXXXXXX", path);
+	const uint8_t *p = data;
+	size_t done = 0;
+	int fd = mkstemp(tmp);
+
+	if (fd < 0) {
+		hp_err_set(err, "%s: cannot create temporary file: %s", path, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	while (done < size) {
+		ssize_t n = write(fd, p + done, size - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		done += (size_t)n;
+	}
+	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0 || close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	if (rename(tmp, path) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	free(tmp);
+	return 0;
+fail:
+	hp_err_set(err, "%s: cannot write: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	free(tmp);
+	return -1;
+}

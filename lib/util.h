@@ -1,0 +1,111 @@
+/*
+ * util.h - small shared helpers: error reporting, checked allocation,
+ * growable string buffers and a string-keyed hash table.
+ *
+ * Library code never prints and never exits on bad input: it fills a
+ * struct hp_err with one line naming the file and the problem and returns
+ * failure; the command's main() prints that line and exits 2.  Allocation
+ * failure is the one exception: xmalloc() and friends print and exit 2,
+ * because there is nothing useful a caller could do instead.
+ */
+#ifndef HP_UTIL_H
+#define HP_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdbool.h>
+
+#define HP_VERSION "0.1.0"
+
+/* Exit statuses shared by every command (like diff(1)). */
+enum { HP_EXIT_OK = 0, HP_EXIT_DIFF = 1, HP_EXIT_ERROR = 2 };
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct hp_err {
+	char msg[1024];
+};
+
+/* Set the error line ("FILE: problem"); returns -1 so callers can
+ * 'return hp_err_set(...)'.  A message already set is kept: the first
+ * failure is the one the user needs to read. */
+int hp_err_set(struct hp_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void hp_err_clear(struct hp_err *err);
+bool hp_err_isset(const struct hp_err *err);
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Grow *arr (of element size esz) so that it holds at least need elements. */
+void grow_array(void **arr, size_t *cap, size_t need, size_t esz);
+#define GROW(arr, cap, need) grow_array((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+
+/* A growable, always NUL-terminated byte buffer. */
+struct strbuf {
+	char *buf;
+	size_t len, cap;
+};
+void sb_init(struct strbuf *sb);
+void sb_free(struct strbuf *sb);
+void sb_add(struct strbuf *sb, const void *data, size_t n);
+void sb_adds(struct strbuf *sb, const char *s);
+void sb_addc(struct strbuf *sb, char c);
+void sb_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+char *sb_detach(struct strbuf *sb);
+
+/*
+ * String-keyed hash table with open addressing.  Keys are not copied: they
+ * must outlive the table (they point into the object's string tables).
+ * Several values may share one key; hmap_get() returns the first inserted.
+ */
+struct hmap_entry {
+	const char *key;
+	uint64_t hash;
+	void *value;
+};
+struct hmap {
+	struct hmap_entry *slots;
+	size_t cap, count;
+};
+void hmap_init(struct hmap *m);
+void hmap_free(struct hmap *m);
+void hmap_put(struct hmap *m, const char *key, void *value);
+void *hmap_get(const struct hmap *m, const char *key);
+/* Iterate values with a given key: start with *pos = 0. */
+void *hmap_next(const struct hmap *m, const char *key, size_t *pos);
+
+uint64_t hash_str(const char *s);
+
+/* Read a whole file into memory (with one extra NUL byte). */
+int read_file(const char *path, uint8_t **data, size_t *size, struct hp_err *err);
+
+/*
+ * Write a file atomically: data goes to a temporary file in the same
+ * directory, which is renamed over path only when complete.  No partial
+ * output file is ever left behind.
+ */
+int write_file_atomic(const char *path, const void *data, size_t size, struct hp_err *err);
+
+/* Little-endian integer access on unaligned buffers. */
+static inline uint64_t get_le(const uint8_t *p, unsigned width)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < width; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+static inline void put_le(uint8_t *p, uint64_t v, unsigned width)
+{
+	for (unsigned i = 0; i < width; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+#endif
