@@ -23,12 +23,12 @@ BASEFLAGS := -std=gnu11 -g -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Ilib $(DWARF_IN
 OPT       ?= -O2
 SAN       ?=
 CFLAGS_ALL = $(BASEFLAGS) $(OPT) $(WARN) $(SAN) $(CFLAGS)
-LIBS      := -ldwarf -lelf -lz -lcapstone -lxxhash
+LIBS      := -ldwarf -lelf -lz -lcapstone -lxxhash -pthread
 TESTLIBS  := -lcmocka
 
 LIB_SRC   := $(sort $(wildcard lib/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-TOOL_BINS := $(foreach t,$(TOOLS),$(if $(wildcard $(t)/*.c),$(BUILD)/$(t)))
+TOOL_BINS := $(foreach t,$(TOOLS),$(if $(wildcard $(t)/main.c),$(BUILD)/$(t)))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TESTHELP_SRC := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))

@@ -408,7 +408,10 @@ static void fold_children(struct hp_diff *d)
 			if (pc->status == HP_CHANGED)
 				add_reason(pc, xasprintf("part %s %s", s->name,
 							 c->status == HP_CHANGED ? "changed" : status_name(c->status)));
-			if (c->line_only && pc->nr_reasons == 1)
+			/* the family is line-only only if every changed piece is */
+			if (!c->line_only)
+				pc->line_only = false;
+			else if (pc->nr_reasons == 1)
 				pc->line_only = true;
 		}
 		free_change(c);

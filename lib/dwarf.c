@@ -278,7 +278,10 @@ int dwarf_load(struct hp_elf *e, struct hp_err *err)
 		rc = read_dwarf(e, &obj, &d, &why);
 	free_served(&obj);
 	if (rc < 0) {
-		hp_err_set(err, "%s: corrupt DWARF: %s", e->path, why.len ? why.buf : "unreadable");
+		while (why.len && why.buf[why.len - 1] == ' ')
+			why.buf[--why.len] = '\0';
+		hp_err_set(err, "%s: corrupt DWARF: %s (rebuild the object)", e->path,
+			   why.len ? why.buf : "unreadable");
 		sb_free(&why);
 		return -1;
 	}

@@ -29,7 +29,10 @@ struct hp_dwarf_cu {
 struct hp_dwarf_func {
 	char *name;           /* source-level name (DW_AT_name), never NULL */
 	char *linkage_name;   /* DW_AT_linkage_name, or NULL */
-	char *file;           /* decl file as written in DWARF, or NULL */
+	/* decl file as the line table names it: the name as written, under
+	 * its include directory, relative to the compilation directory when
+	 * it lies inside it ("src/x.c", "/usr/include/stdio.h"); or NULL */
+	char *file;
 	unsigned line;        /* decl line, 0 if unknown */
 	/* decl line of the next function defined after this one in the same
 	 * file (UINT_MAX for the last): [line, next_line) holds its body, and
@@ -38,16 +41,20 @@ struct hp_dwarf_func {
 	bool external;        /* DW_AT_external */
 	bool has_code;        /* a concrete out-of-line instance exists */
 	bool noreturn;        /* DW_AT_noreturn */
-	bool is_inline;       /* declared inline (DW_AT_inline) */
+	bool is_inline;       /* declared inline (DW_AT_inline); clang 14
+			       * never says so, whatever the source did */
 	char *return_type;    /* "void" when none */
 	char **params;        /* parameter type strings */
 	size_t nr_params;
 	bool varargs;
 	char *signature;      /* "int (const char *, unsigned long)" */
-	char **inlined;       /* names of functions with inlined copies in it */
+	char **inlined;       /* names of functions with inlined copies in it,
+			       * sorted */
 	size_t nr_inlined;
 	char **types_used;    /* "struct foo", "union u", "enum e" reached from
-			       * its parameters, return type and locals */
+			       * its parameters, return type and locals
+			       * (a typedef of an anonymous struct by its
+			       * typedef name); sorted */
 	size_t nr_types_used;
 };
 
@@ -60,9 +67,19 @@ struct hp_dwarf_var {
 	bool external;
 };
 
-/* A named struct, union or enum and its layout. */
+/*
+ * A named struct, union or enum and its layout.  A typedef of an
+ * anonymous one ("typedef struct { ... } foo_t;") is listed by the
+ * typedef name ("foo_t"), which C keeps apart from struct tags.
+ *
+ * Layout: members in order, ';'-separated, each "name:type@offset" with
+ * the byte offset; a bitfield "name:type:bits@bitN" with N counted from the
+ * start of the struct; an anonymous member has an empty name and its type
+ * spelled with its own layout ("union {a:int@0;b:float@0}").  Enums:
+ * "A=0;B=1".  Type strings keep the compiler's base type names.
+ */
 struct hp_dwarf_type {
-	char *name;           /* "struct foo", "union bar", "enum baz" */
+	char *name;           /* "struct foo", "union bar", "enum baz", "foo_t" */
 	char *file;
 	unsigned line;
 	unsigned long byte_size;

@@ -35,6 +35,11 @@ struct collector {
 	struct hp_dwarf *d;
 	size_t cap_funcs, cap_vars, cap_types, cap_keys;
 	struct func_build *fb;
+	/* per variable: its var_by_name key (its name or an "owner/name"
+	 * of d->var_keys); the map is built once the array stops moving */
+	const char **var_key;
+	size_t cap_var_key;
+	struct hmap seen_vars;
 };
 
 /* A list of strings, sorted and deduplicated when done. */
@@ -287,31 +292,43 @@ static void free_func(struct hp_dwarf_func *f)
 	free(f->types_used);
 }
 
+/* by unit, then name; definitions first, then DIE order */
+static int cmp_func_dup(const void *a, const void *b, void *arg)
+{
+	const struct collector *c = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int r;
+
+	if (c->fb[x].cu != c->fb[y].cu)
+		return c->fb[x].cu < c->fb[y].cu ? -1 : 1;
+	r = strcmp(c->d->funcs[x].name, c->d->funcs[y].name);
+	if (r)
+		return r;
+	if (c->fb[x].is_def != c->fb[y].is_def)
+		return c->fb[x].is_def ? -1 : 1;
+	return (x > y) - (x < y);
+}
+
 /* A block-scope "extern int f(void);" is a second DIE for a function
  * the unit also defines, or a repeat of one it only declares: one entry
- * per name and unit is enough. */
+ * per name and unit is enough.  Sorting keeps this linear-ish whatever
+ * the input repeats. */
 static void drop_duplicate_declarations(struct collector *c)
 {
 	struct hp_dwarf *d = c->d;
-	struct hmap by_name;
+	size_t *order = xcalloc(d->nr_funcs ? d->nr_funcs : 1, sizeof(*order));
 	size_t n = 0;
 
-	hmap_init(&by_name);
 	for (size_t i = 0; i < d->nr_funcs; i++)
-		hmap_put(&by_name, d->funcs[i].name, (void *)(uintptr_t)(i + 1));
-	for (size_t i = 0; i < d->nr_funcs; i++) {
-		size_t pos = 0;
-		void *v;
-
-		if (c->fb[i].is_def)
-			continue;
-		while ((v = hmap_next(&by_name, d->funcs[i].name, &pos))) {
-			size_t j = (size_t)(uintptr_t)v - 1;
-			if (j != i && c->fb[j].cu == c->fb[i].cu && (c->fb[j].is_def || j < i))
-				c->fb[i].drop = true;
-		}
+		order[i] = i;
+	qsort_r(order, d->nr_funcs, sizeof(*order), cmp_func_dup, c);
+	for (size_t k = 1; k < d->nr_funcs; k++) {
+		size_t i = order[k], prev = order[k - 1];
+		if (!c->fb[i].is_def && c->fb[i].cu == c->fb[prev].cu &&
+		    !strcmp(d->funcs[i].name, d->funcs[prev].name))
+			c->fb[i].drop = true;
 	}
-	hmap_free(&by_name);
+	free(order);
 	for (size_t i = 0; i < d->nr_funcs; i++) {
 		if (c->fb[i].drop) {
 			free_func(&d->funcs[i]);
@@ -404,7 +421,7 @@ static void add_var(struct collector *c, uint32_t i, const char *name, const cha
 	uint32_t line = dw_chain_decl_line(s, i);
 	char *key = owner ? xasprintf("%s/%s", owner, name) : NULL;
 
-	if (hmap_get(&d->var_by_name, key ? key : name)) {
+	if (hmap_get(&c->seen_vars, key ? key : name)) {
 		free(key);   /* another DIE of a variable we have */
 		return;
 	}
@@ -421,13 +438,16 @@ static void add_var(struct collector *c, uint32_t i, const char *name, const cha
 		GROW(d->var_keys, c->cap_keys, d->nr_var_keys + 1);
 		d->var_keys[d->nr_var_keys++] = key;
 	}
-	hmap_put(&d->var_by_name, key ? key : v->name, v);
+	GROW(c->var_key, c->cap_var_key, d->nr_vars);
+	c->var_key[d->nr_vars - 1] = key ? key : v->name;
+	hmap_put(&c->seen_vars, c->var_key[d->nr_vars - 1], (void *)c->var_key[d->nr_vars - 1]);
 }
 
 static void collect_vars(struct collector *c)
 {
 	const struct dw_snapshot *s = c->s;
 
+	hmap_init(&c->seen_vars);
 	for (uint32_t i = 0; i < s->nr_nodes; i++) {
 		const char *name;
 
@@ -445,6 +465,10 @@ static void collect_vars(struct collector *c)
 				add_var(c, i, name, owner);
 		}
 	}
+	hmap_free(&c->seen_vars);
+	for (size_t i = 0; i < c->d->nr_vars; i++)
+		hmap_put(&c->d->var_by_name, c->var_key[i], &c->d->vars[i]);
+	free(c->var_key);
 }
 
 /* ---- types ---- */
@@ -503,13 +527,20 @@ static void collect_cus(struct collector *c)
 	d->nr_cus = s->nr_cus;
 }
 
-/* func_by_name answers with a function that has code when there is one. */
+/* One entry per name (a key repeated many times would make every insert
+ * walk all of its copies): for functions, the first with code if any. */
+static void put_once(struct hmap *m, const char *key, void *value)
+{
+	if (!hmap_get(m, key))
+		hmap_put(m, key, value);
+}
+
 static void index_functions(struct hp_dwarf *d)
 {
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < d->nr_funcs; i++)
 			if (d->funcs[i].has_code == (pass == 0))
-				hmap_put(&d->func_by_name, d->funcs[i].name, &d->funcs[i]);
+				put_once(&d->func_by_name, d->funcs[i].name, &d->funcs[i]);
 }
 
 void dw_collect_facts(const struct dw_snapshot *s, struct hp_dwarf *d)
@@ -529,7 +560,7 @@ void dw_collect_facts(const struct dw_snapshot *s, struct hp_dwarf *d)
 	collect_types(&c);
 	index_functions(d);
 	for (size_t i = 0; i < d->nr_types; i++)
-		hmap_put(&d->type_by_name, d->types[i].name, &d->types[i]);
+		put_once(&d->type_by_name, d->types[i].name, &d->types[i]);
 	for (size_t i = 0; i < d->nr_funcs; i++)
 		free(c.fb[i].dies);
 	free(c.fb);

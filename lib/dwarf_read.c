@@ -273,9 +273,9 @@ static int read_attr(struct reader *r, Dwarf_Attribute a, struct dw_node *n)
 		}
 		return with_expr(r, a, form, use_expr, n, at);
 	case DW_AT_comp_dir:
-		return n->tag == DW_TAG_compile_unit ? read_cu_string(r, a, &cu->comp_dir) : 0;
+		return n->parent == DW_NONE ? read_cu_string(r, a, &cu->comp_dir) : 0;
 	case DW_AT_producer:
-		return n->tag == DW_TAG_compile_unit ? read_cu_string(r, a, &cu->producer) : 0;
+		return n->parent == DW_NONE ? read_cu_string(r, a, &cu->producer) : 0;
 	default:
 		break;
 	}
@@ -444,11 +444,15 @@ static int visit(struct reader *r, Dwarf_Die die, uint32_t parent, int depth)
 	if (is_skipped_subtree(tag))
 		return 0;
 	if (is_kept_tag(tag)) {
+		/* node indexes are 32-bit, with two values reserved */
+		if (r->s->nr_nodes >= DW_UNKNOWN)
+			return fail(r, "more DIEs than we can index");
 		me = add_node(r, tag, off, parent);
 		if (read_attrs(r, die, me) < 0)
 			return -1;
 	}
-	if (tag == DW_TAG_compile_unit || tag == DW_TAG_partial_unit) {
+	/* only the unit's own DIE: a unit tag deeper down is damage */
+	if (depth == 0 && (tag == DW_TAG_compile_unit || tag == DW_TAG_partial_unit)) {
 		struct dw_cu *cu = &r->s->cus[r->cu];
 		if (r->s->nodes[me].name && !cu->name)
 			cu->name = xstrdup(r->s->nodes[me].name);

@@ -10,6 +10,8 @@
  */
 #include "elfobj.h"
 
+#include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,6 +198,7 @@ static int load_relocs_of(struct hp_elf *e, struct hp_section *rsec, struct hp_e
 	GElf_Shdr sh;
 	Elf_Data *data;
 	struct hp_section *target;
+	uint64_t limit;
 	size_t n, base;
 
 	if (!scn || !gelf_getshdr(scn, &sh) || !(data = elf_getdata(scn, NULL)))
@@ -203,6 +206,9 @@ static int load_relocs_of(struct hp_elf *e, struct hp_section *rsec, struct hp_e
 	if (sh.sh_info == 0 || sh.sh_info >= e->nr_sections || sh.sh_entsize != sizeof(Elf64_Rela))
 		return hp_err_set(err, "%s: corrupt relocation section %s header", e->path, rsec->name);
 	target = &e->sections[sh.sh_info];
+	limit = target->size;
+	if ((target->flags & SHF_COMPRESSED) && target->data && target->size >= sizeof(Elf64_Chdr))
+		limit = get_le(target->data + offsetof(Elf64_Chdr, ch_size), 8);  /* -gz debug sections */
 	n = data->d_size / sizeof(Elf64_Rela);
 	base = target->nr_relocs;
 	target->relocs = xrealloc(target->relocs, (base + n) * sizeof(*target->relocs));
@@ -221,8 +227,9 @@ static int load_relocs_of(struct hp_elf *e, struct hp_section *rsec, struct hp_e
 		r->type = GELF_R_TYPE(rela.r_info);
 		r->addend = rela.r_addend;
 		r->sym = symi ? &e->symbols[symi] : NULL;
+		r->implied = false;
 		ri = reloc_info(r->type);
-		if (r->offset > target->size || (ri && ri->width > target->size - r->offset))
+		if (r->offset > limit || (ri && ri->width > limit - r->offset))
 			return hp_err_set(err, "%s: relocation %zu in %s at offset 0x%llx is outside section %s", e->path, i, rsec->name, (unsigned long long)r->offset, target->name);
 	}
 	target->nr_relocs = base + n;
@@ -415,14 +422,27 @@ static void classify_symbols(struct hp_elf *e)
 	}
 }
 
+/* Lookups return the first section or symbol of a name, so only the first
+ * goes in: a hostile object with 100,000 symbols of one name must not make
+ * every insert walk all the others. */
 static void build_name_tables(struct hp_elf *e)
 {
 	for_each_sec(e, sec)
-		if (sec->name[0])
+		if (sec->name[0] && !hmap_get(&e->sec_by_name, sec->name))
 			hmap_put(&e->sec_by_name, sec->name, sec);
 	for_each_sym(e, s)
-		if (s->name[0] && s->type != STT_SECTION && s->type != STT_FILE)
+		if (s->name[0] && s->type != STT_SECTION && s->type != STT_FILE &&
+		    !hmap_get(&e->sym_by_name, s->name))
 			hmap_put(&e->sym_by_name, s->name, s);
+}
+
+/* libelf wants its version set once before use; hpbuild loads objects
+ * on several threads. */
+static pthread_once_t libelf_once = PTHREAD_ONCE_INIT;
+
+static void init_libelf(void)
+{
+	elf_version(EV_CURRENT);
 }
 
 struct hp_elf *elf_open_mem(const char *name, const uint8_t *data, size_t size, struct hp_err *err)
@@ -431,7 +451,7 @@ struct hp_elf *elf_open_mem(const char *name, const uint8_t *data, size_t size, 
 
 	if (check_ident(name, data, size, err) < 0)
 		return NULL;
-	elf_version(EV_CURRENT);
+	pthread_once(&libelf_once, init_libelf);
 	e = xcalloc(1, sizeof(*e));
 	e->path = xstrdup(name);
 	e->image = xmalloc(size + 1);

@@ -127,6 +127,33 @@ static void resolve_in_section(const struct hp_section *sec, int64_t base, const
 	t->delta = base - (int64_t)t->start;
 }
 
+/* No object holds a section of 2^40 bytes: an addend beyond that cannot
+ * point into one, and position arithmetic on it could overflow. */
+static bool sane_addend(int64_t a)
+{
+	return a > -(INT64_C(1) << 40) && a < (INT64_C(1) << 40);
+}
+
+/* A jump-table entry (in a data section) holds "label - table": its addend
+ * is the label's offset plus the entry's offset in the table, so it can
+ * point past the end of the function the label is in (the last entries of
+ * classify()'s table in fixture switch tables do).  The function is the
+ * last one starting at or before the position; delta keeps the exact
+ * addend. */
+static void resolve_table_entry(const struct hp_section *sec, int64_t base, struct hp_target *t)
+{
+	for (size_t i = sec->nr_syms; i-- > 0;) {
+		struct hp_symbol *s = sec->syms[i];
+
+		if (s->kind == HP_SYM_FUNC && (int64_t)s->value <= base) {
+			t->kind = HP_TARGET_SYMBOL;
+			t->sym = s;
+			t->delta = base - (int64_t)s->value;
+			return;
+		}
+	}
+}
+
 /* A relocation against a named function or object, or an undefined
  * symbol, already names its target: identity by key. */
 static bool names_its_target(const struct hp_symbol *s)
@@ -156,6 +183,15 @@ void resolve_target(const struct hp_section *from, const struct hp_reloc *r, str
 		tails = code_tails;
 		nt = ARRAY_SIZE(code_tails);
 	}
+	if (!sane_addend(r->addend)) {
+		/* hostile or meaningless: no position to resolve; the raw
+		 * addend still identifies it */
+		t->kind = HP_TARGET_ANON;
+		t->start = 0;
+		t->len = s->sec->size;
+		t->delta = r->addend;
+		return;
+	}
 	base = (int64_t)s->value + r->addend;
 	if (is_string_sec(s->sec))
 		resolve_string(s->sec, base, tails, nt, t);
@@ -163,6 +199,8 @@ void resolve_target(const struct hp_section *from, const struct hp_reloc *r, str
 		resolve_const(s->sec, base, tails, nt, t);
 	if (t->kind == HP_TARGET_NONE)
 		resolve_in_section(s->sec, base, tails, nt, t);
+	if (t->kind == HP_TARGET_ANON && is_text_sec(s->sec) && !is_text_sec(from))
+		resolve_table_entry(s->sec, base, t);
 }
 
 static void hash_u64(XXH3_state_t *st, uint64_t v)
@@ -376,7 +414,7 @@ static void build_anon_bounds(struct hp_elf *e)
 			struct hp_section *to;
 			int64_t pos;
 
-			if (!r->sym || !r->sym->sec || names_its_target(r->sym))
+			if (!r->sym || !r->sym->sec || names_its_target(r->sym) || !sane_addend(r->addend))
 				continue;
 			to = r->sym->sec;
 			pos = (int64_t)r->sym->value + r->addend;

@@ -14,8 +14,20 @@
  * Local (static) references carry the source file that defines them so two
  * 'static int count' in two files stay apart.
  *
- * All strings are owned by the struct hpk (reader: point into its string
- * table copy; writer: whatever the builder allocated, freed by hpk_free()).
+ * Ownership: a struct hpk owns everything it points to, and hpk_free()
+ * frees it all, the struct included.  The rule is the same for a package
+ * read from a file and for one built in memory:
+ *  - the arrays units, syms, funcs, data and findings, each function's
+ *    relocs and old_masks and each data object's relocs are allocated with
+ *    xmalloc()/xcalloc() (or GROW) and freed by hpk_free();
+ *  - every other allocation (strings, code and data bytes) is registered
+ *    with hpk_own() and freed by hpk_free();
+ *  - image, when set, is freed by hpk_free().
+ * The reader allocates the arrays itself and points every string, code and
+ * bytes field into image, its copy of the file (code and bytes are NULL
+ * when their size is 0).  A builder allocates the arrays and registers its
+ * strings and blobs with hpk_own().  Pointers to static or caller-owned
+ * memory are fine in a package that is never given to hpk_free().
  */
 #ifndef HP_HPK_H
 #define HP_HPK_H
@@ -151,7 +163,16 @@ struct hpk {
 	size_t nr_owned, cap_owned;
 };
 
-/* Serialize p (computing its id and checksums) into a new buffer. */
+/*
+ * Serialize p (computing its id and checksums) into a new buffer the
+ * caller frees.  Writes format HPK_FORMAT_MAJOR.HPK_FORMAT_MINOR for
+ * x86-64 (arch 0 means EM_X86_64; any other is refused), and records
+ * that in p: id, major, minor and arch are set to what was written; nothing
+ * else in p changes.  Masks are written sorted and merged.  The
+ * model is checked first with the reader's rules, so a package the reader
+ * would refuse is never written: -1 and err says what is wrong.
+ * The output depends only on the contents of p.
+ */
 int hpk_write_mem(struct hpk *p, uint8_t **out, size_t *out_size, struct hp_err *err);
 /* Serialize and write atomically (temporary file, then rename). */
 int hpk_write_file(struct hpk *p, const char *path, struct hp_err *err);
@@ -170,7 +191,9 @@ void hpk_id_hex(const struct hpk *p, char *buf);
 
 /* XXH3-64 of size bytes with the ranges left out: the old-function
  * fingerprint stored in HPK_FUNC_REPLACE entries and checked by
- * hpverify --base and by hpapply against memory. */
+ * hpverify --base and by hpapply against memory.  Defined in hotpatch(5):
+ * the size as a little-endian u32, then the kept bytes in order.  Masks
+ * may be unsorted or overlap (their union counts) and are clipped to size. */
 uint64_t hpk_masked_hash(const uint8_t *bytes, uint32_t size,
 			 const struct hpk_range *masks, uint32_t nr_masks);
 

@@ -1,0 +1,493 @@
+/*
+ * build.c - extract the fix from an object pair into a package (build.h).
+ *
+ * Selection: a new-side function goes in when it has no twin (added) or its
+ * fingerprint differs from its twin's (replaced), except __LINE__-only
+ * changes (lineonly.h) unless asked.  A function and its .cold/.part pieces
+ * go in together: a cold piece jumps back into the middle of its parent,
+ * so an old piece must never run against a new parent or the reverse.
+ * Pieces are always new code (only their parent enters them).
+ *
+ * References: each relocation of packaged code is resolved (fingerprint.h)
+ * and mapped to a package symbol: packaged functions, copied data (new
+ * objects, strings, constants, anonymous read-only regions such as jump
+ * tables, whose own relocations are mapped the same way), or a reference to
+ * the running program by its OLD name (the program was linked from the old
+ * object, so gcc's "count.3" is whatever the old object called it).
+ */
+#include "build.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "correlate.h"
+#include "dwarf.h"
+#include "fingerprint.h"
+#include "lineonly.h"
+#include "reloc.h"
+
+#define NO_SYM UINT32_MAX
+
+const char *pkg_str(struct hpk *p, const char *s)
+{
+	return s ? hpk_own(p, xstrdup(s)) : NULL;
+}
+
+void builder_init(struct pkg_builder *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->p = xcalloc(1, sizeof(*b->p));
+	b->p->major = HPK_FORMAT_MAJOR;
+	b->p->minor = HPK_FORMAT_MINOR;
+	b->p->arch = EM_X86_64;
+	hmap_init(&b->dedupe);
+}
+
+void builder_done(struct pkg_builder *b)
+{
+	hmap_free(&b->dedupe);
+}
+
+struct pair_ctx {
+	struct pkg_builder *b;
+	struct hp_elf *old, *new;
+	uint32_t unit;
+	const char *old_source;   /* STT_FILE of the old object: locals live there */
+	uint32_t *func_sym;       /* new symbol index -> package symbol, packaged functions */
+	bool *packaged;
+	const struct build_options *opt;
+	struct hp_err *err;
+};
+
+static uint32_t add_sym(struct pkg_builder *b, const char *key, struct hpk_symbol s)
+{
+	struct hpk *p = b->p;
+
+	GROW(p->syms, b->cap_syms, p->nr_syms + 1);
+	p->syms[p->nr_syms] = s;
+	if (key)
+		hmap_put(&b->dedupe, pkg_str(p, key), (void *)(uintptr_t)(p->nr_syms + 1));
+	return p->nr_syms++;
+}
+
+static uint32_t lookup(struct pkg_builder *b, const char *key)
+{
+	uintptr_t v = (uintptr_t)hmap_get(&b->dedupe, key);
+	return v ? (uint32_t)(v - 1) : NO_SYM;
+}
+
+/* ---- selection ---- */
+
+static bool fingerprint_differs(const struct hp_symbol *o, const struct hp_symbol *n)
+{
+	return o->size != n->size || o->code_hash != n->code_hash || o->reloc_hash != n->reloc_hash;
+}
+
+static bool wants_function(struct pair_ctx *c, const struct hp_symbol *n)
+{
+	int delta;
+
+	if (!n->twin)
+		return true;
+	if (!fingerprint_differs(n->twin, n))
+		return false;
+	if (!c->opt->include_line_only && n->twin->reloc_hash == n->reloc_hash &&
+	    is_line_only_change(c->old, n->twin, c->new, n, &delta)) {
+		c->b->stats.skipped_line_only++;
+		return false;
+	}
+	return true;
+}
+
+static struct hp_symbol *family_head(struct hp_symbol *s)
+{
+	return s->parent ? s->parent : s;
+}
+
+static void select_functions(struct pair_ctx *c)
+{
+	bool *head_wanted = xcalloc(c->new->nr_symbols, sizeof(bool));
+
+	for_each_sym(c->new, n)
+		if (n->kind == HP_SYM_FUNC && wants_function(c, n))
+			head_wanted[family_head(n)->index] = true;
+	for_each_sym(c->new, n)
+		if (n->kind == HP_SYM_FUNC && head_wanted[family_head(n)->index])
+			c->packaged[n->index] = true;
+	free(head_wanted);
+}
+
+/* ---- package symbols for references ---- */
+
+static uint32_t extern_sym(struct pair_ctx *c, const struct hp_symbol *s)
+{
+	/* the running program knows the symbol by its old name */
+	const struct hp_symbol *prog = s->twin ? s->twin : s;
+	bool local = prog->bind == STB_LOCAL;
+	char *key = xasprintf("X:%u:%s:%s", local ? c->unit : 0u, local ? "L" : "G", prog->name);
+	uint32_t i = lookup(c->b, key);
+
+	if (i == NO_SYM) {
+		struct hpk_symbol ps = {
+			.name = pkg_str(c->b->p, prog->name),
+			.file = local ? pkg_str(c->b->p, c->old_source) : NULL,
+			.bind = prog->bind,
+			.type = prog->type == STT_NOTYPE && prog->kind == HP_SYM_FUNC ? STT_FUNC : prog->type,
+			.where = HPK_SYM_EXTERN,
+			.unit = c->unit,
+		};
+		i = add_sym(c->b, key, ps);
+		c->b->stats.externs++;
+	}
+	free(key);
+	return i;
+}
+
+static int add_relocs(struct pair_ctx *c, const struct hp_section *sec, const struct hp_reloc *r,
+		      size_t n, uint64_t base, struct hpk_reloc **out, uint32_t *nout);
+
+static uint32_t new_data(struct pair_ctx *c, const char *key, const char *name, uint8_t kind,
+			 const struct hp_section *sec, uint64_t start, uint64_t len, uint32_t align,
+			 uint8_t bind, const char *file, unsigned line)
+{
+	struct hpk *p = c->b->p;
+	struct hpk_data *d;
+	uint32_t di, si;
+	size_t lo = 0, hi = 0;
+
+	GROW(p->data, c->b->cap_data, p->nr_data + 1);
+	di = p->nr_data++;
+	d = &p->data[di];
+	memset(d, 0, sizeof(*d));
+	d->name = pkg_str(p, name);
+	d->file = pkg_str(p, file);
+	d->line = line;
+	d->kind = kind;
+	d->bind = bind;
+	d->unit = c->unit;
+	d->align = align ? align : 1;
+	d->size = (uint32_t)len;
+	if (kind != HPK_DATA_BSS && sec->data) {
+		uint8_t *bytes = hpk_own(p, xmalloc(len ? len : 1));
+		memcpy(bytes, sec->data + start, len);
+		d->bytes = bytes;
+	} else {
+		d->kind = HPK_DATA_BSS;
+	}
+	si = add_sym(c->b, key, (struct hpk_symbol){
+		.name = d->name, .file = d->file, .bind = bind,
+		.type = STT_OBJECT, .where = HPK_SYM_DATA, .index = di, .unit = c->unit });
+	p->data[di].sym = si;
+	if (kind == HPK_DATA_RODATA)
+		c->b->stats.rodata_objects++;
+	else
+		c->b->stats.data_objects++;
+	c->b->stats.data_bytes += len;
+	/* its own relocations (jump tables, pointer tables) */
+	while (lo < sec->nr_relocs && sec->relocs[lo].offset < start)
+		lo++;
+	for (hi = lo; hi < sec->nr_relocs && sec->relocs[hi].offset < start + len; hi++)
+		;
+	if (hi > lo) {
+		struct hpk_reloc *rel;
+		uint32_t nrel;
+
+		if (add_relocs(c, sec, sec->relocs + lo, hi - lo, start, &rel, &nrel) < 0)
+			return NO_SYM;
+		p->data[di].relocs = rel;
+		p->data[di].nr_relocs = nrel;
+	}
+	return si;
+}
+
+static uint8_t data_kind(const struct hp_section *sec)
+{
+	const char *k = section_kind(sec);
+
+	if (!strcmp(k, "bss"))
+		return HPK_DATA_BSS;
+	if (!strcmp(k, "data"))
+		return HPK_DATA_DATA;
+	return HPK_DATA_RODATA;
+}
+
+static uint32_t sec_align(const struct hp_section *sec)
+{
+	uint64_t a = sec ? sec->addralign : 1;
+	return a > 4096 ? 4096 : (uint32_t)(a ? a : 1);
+}
+
+/* A named symbol the new code refers to. */
+static uint32_t symbol_ref(struct pair_ctx *c, struct hp_symbol *s)
+{
+	char *key;
+	uint32_t i;
+
+	if (s->kind == HP_SYM_FUNC && c->packaged[s->index])
+		return c->func_sym[s->index];
+	if (s->kind != HP_SYM_OBJECT || s->twin || !s->sec || s->type == STT_TLS)
+		return extern_sym(c, s);
+	/* a data object the running program does not have: copy it */
+	key = xasprintf("D:%u:%zu", c->unit, s->index);
+	i = lookup(c->b, key);
+	if (i == NO_SYM)
+		i = new_data(c, key, s->name, data_kind(s->sec), s->sec, s->value, s->size,
+			     sec_align(s->sec), s->bind, s->file, s->line);
+	free(key);
+	return i;
+}
+
+static uint32_t content_ref(struct pair_ctx *c, const struct hp_target *t)
+{
+	struct hpk *p = c->b->p;
+	uint64_t id = target_identity(t);
+	char *key = xasprintf("C:%u:%d:%016llx", c->unit, t->kind, (unsigned long long)id);
+	uint32_t i = lookup(c->b, key);
+
+	if (i == NO_SYM) {
+		char *name = xasprintf(t->kind == HP_TARGET_STRING ? ".str.%u" :
+				       t->kind == HP_TARGET_CONST ? ".const.%u" : ".anon.%u", p->nr_data);
+		uint64_t len = t->kind == HP_TARGET_STRING ? t->len + 1 : t->len;
+
+		if (t->start + len > t->sec->size)
+			len = t->sec->size - t->start;
+		i = new_data(c, key, name, t->kind == HP_TARGET_ANON ? data_kind(t->sec) : HPK_DATA_RODATA,
+			     t->sec, t->start, len,
+			     t->kind == HP_TARGET_CONST ? (uint32_t)t->sec->entsize : sec_align(t->sec),
+			     STB_LOCAL, NULL, 0);
+		free(name);
+	}
+	free(key);
+	return i;
+}
+
+static int add_relocs(struct pair_ctx *c, const struct hp_section *sec, const struct hp_reloc *r,
+		      size_t n, uint64_t base, struct hpk_reloc **out, uint32_t *nout)
+{
+	struct hpk_reloc *v = xcalloc(n ? n : 1, sizeof(*v));
+
+	for (size_t i = 0; i < n; i++) {
+		struct hp_target t;
+		uint32_t si;
+
+		resolve_target(sec, &r[i], &t);
+		switch (t.kind) {
+		case HP_TARGET_SYMBOL:
+			si = symbol_ref(c, t.sym);
+			break;
+		case HP_TARGET_STRING:
+		case HP_TARGET_CONST:
+		case HP_TARGET_ANON:
+			si = content_ref(c, &t);
+			break;
+		default:
+			free(v);
+			return hp_err_set(c->err, "%s: relocation at %s+0x%llx has no target; cannot package it",
+					  c->new->path, sec->name, (unsigned long long)r[i].offset);
+		}
+		if (si == NO_SYM) {
+			free(v);
+			return -1;
+		}
+		v[i] = (struct hpk_reloc){
+			.offset = (uint32_t)(r[i].offset - base),
+			.type = r[i].type,
+			.addend = t.delta,
+			.sym = si,
+		};
+	}
+	*out = v;
+	*nout = (uint32_t)n;
+	c->b->stats.relocs += n;
+	return 0;
+}
+
+/* ---- functions ---- */
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct hpk_range *x = a, *y = b;
+	return (x->start > y->start) - (x->start < y->start);
+}
+
+/* Bytes of the old function the linker rewrote: relocated fields and the
+ * opcodes relaxations may change (reloc_mask_range), sorted and merged. */
+static void old_fingerprint(struct hpk_func *f, const struct hp_symbol *o)
+{
+	struct hpk_range *m = xcalloc(o->nr_relocs ? o->nr_relocs : 1, sizeof(*m));
+	uint32_t n = 0;
+
+	sym_for_each_reloc(o, r) {
+		uint64_t s, e;
+
+		reloc_mask_range(r->type, r->offset, o->value, o->value + o->size, &s, &e);
+		if (e > s)
+			m[n++] = (struct hpk_range){ (uint32_t)(s - o->value), (uint32_t)(e - s) };
+	}
+	qsort(m, n, sizeof(*m), cmp_range);
+	{
+		uint32_t w = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			if (w && m[i].start <= m[w - 1].start + m[w - 1].len) {
+				uint32_t end = m[i].start + m[i].len;
+				if (end > m[w - 1].start + m[w - 1].len)
+					m[w - 1].len = end - m[w - 1].start;
+			} else {
+				m[w++] = m[i];
+			}
+		}
+		n = w;
+	}
+	f->old_size = (uint32_t)o->size;
+	f->old_masks = m;
+	f->nr_old_masks = n;
+	f->old_hash = hpk_masked_hash(sym_data(o), (uint32_t)o->size, m, n);
+}
+
+static uint32_t func_align(const struct hp_symbol *s)
+{
+	uint32_t a = sec_align(s->sec);
+	return a > 16 ? 16 : a;
+}
+
+/* Reserve package entries for every packaged function first, so that
+ * references between them resolve to the package. */
+static void declare_functions(struct pair_ctx *c)
+{
+	struct hpk *p = c->b->p;
+
+	for_each_sym(c->new, n) {
+		struct hpk_func *f;
+		bool replace;
+		uint32_t fi;
+
+		if (!c->packaged[n->index])
+			continue;
+		replace = n->twin && !is_child_name(n->name);
+		GROW(p->funcs, c->b->cap_funcs, p->nr_funcs + 1);
+		fi = p->nr_funcs++;
+		f = &p->funcs[fi];
+		memset(f, 0, sizeof(*f));
+		f->name = pkg_str(p, replace ? n->twin->name : n->name);
+		f->file = pkg_str(p, n->file);
+		f->line = n->line;
+		f->kind = replace ? HPK_FUNC_REPLACE : HPK_FUNC_NEW;
+		f->bind = n->bind;
+		f->unit = c->unit;
+		f->align = func_align(n);
+		f->code = hpk_own(p, xmalloc(n->size ? n->size : 1));
+		memcpy((uint8_t *)f->code, sym_data(n), n->size);
+		f->code_size = (uint32_t)n->size;
+		f->sym = add_sym(c->b, NULL, (struct hpk_symbol){
+			.name = f->name,
+			.file = n->bind == STB_LOCAL ? pkg_str(p, c->old_source) : NULL,
+			.bind = n->bind, .type = STT_FUNC, .where = HPK_SYM_FUNC,
+			.index = fi, .unit = c->unit });
+		c->func_sym[n->index] = f->sym;
+		if (replace) {
+			old_fingerprint(f, n->twin);
+			c->b->stats.replaced++;
+		} else {
+			c->b->stats.added++;
+		}
+		c->b->stats.code_bytes += n->size;
+	}
+}
+
+static int fill_function_relocs(struct pair_ctx *c)
+{
+	struct hpk *p = c->b->p;
+
+	for_each_sym(c->new, n) {
+		struct hpk_func *f;
+		struct hpk_reloc *rel;
+		uint32_t nrel;
+
+		if (!c->packaged[n->index])
+			continue;
+		if (add_relocs(c, n->sec, n->relocs, n->nr_relocs, n->value, &rel, &nrel) < 0)
+			return -1;
+		f = &p->funcs[p->syms[c->func_sym[n->index]].index];
+		f->relocs = rel;
+		f->nr_relocs = nrel;
+	}
+	return 0;
+}
+
+static const char *producer_of(const struct hp_elf *e)
+{
+	if (!e->dwarf)
+		return NULL;
+	for (size_t i = 0; i < e->dwarf->nr_cus; i++)
+		if (e->dwarf->cus[i].producer)
+			return e->dwarf->cus[i].producer;
+	return NULL;
+}
+
+static uint32_t add_unit(struct pkg_builder *b, struct hp_elf *old, struct hp_elf *new,
+			 const char *unit_name, const char *old_name, const char *new_name)
+{
+	struct hpk *p = b->p;
+
+	GROW(p->units, b->cap_units, p->nr_units + 1);
+	p->units[p->nr_units] = (struct hpk_unit){
+		.name = pkg_str(p, unit_name),
+		.old_input = pkg_str(p, old_name),
+		.new_input = pkg_str(p, new_name),
+		.source = pkg_str(p, old->source_name ? old->source_name : new->source_name),
+		.old_producer = pkg_str(p, producer_of(old)),
+		.new_producer = pkg_str(p, producer_of(new)),
+	};
+	return p->nr_units++;
+}
+
+static void count_changed_objects(struct pair_ctx *c)
+{
+	for_each_sym(c->new, n)
+		if (n->kind == HP_SYM_OBJECT && n->twin && fingerprint_differs(n->twin, n))
+			c->b->stats.changed_objects++;
+}
+
+int build_add_pair(struct pkg_builder *b, struct hp_elf *old, struct hp_elf *new,
+		   const char *unit_name, const char *old_name, const char *new_name,
+		   const struct build_options *opt, struct hp_err *err)
+{
+	struct pair_ctx c = {
+		.b = b, .old = old, .new = new, .opt = opt, .err = err,
+		.func_sym = xcalloc(new->nr_symbols ? new->nr_symbols : 1, sizeof(uint32_t)),
+		.packaged = xcalloc(new->nr_symbols ? new->nr_symbols : 1, sizeof(bool)),
+	};
+	size_t wanted = 0;
+	int ret = 0;
+
+	select_functions(&c);
+	count_changed_objects(&c);
+	for (size_t i = 0; i < new->nr_symbols; i++)
+		wanted += c.packaged[i];
+	if (wanted) {  /* a pair with nothing to patch adds no unit */
+		c.unit = add_unit(b, old, new, unit_name, old_name, new_name);
+		c.old_source = b->p->units[c.unit].source;
+		declare_functions(&c);
+		ret = fill_function_relocs(&c);
+	}
+	free(c.func_sym);
+	free(c.packaged);
+	return ret;
+}
+
+void build_add_finding(struct pkg_builder *b, const char *rule, int severity, bool overridden,
+		       const char *symbol, const char *file, unsigned line, const char *message)
+{
+	struct hpk *p = b->p;
+
+	GROW(p->findings, b->cap_findings, p->nr_findings + 1);
+	p->findings[p->nr_findings++] = (struct hpk_finding){
+		.rule = pkg_str(p, rule),
+		.severity = (uint8_t)severity,
+		.overridden = overridden,
+		.symbol = pkg_str(p, symbol),
+		.file = pkg_str(p, file),
+		.line = line,
+		.message = pkg_str(p, message),
+	};
+}

@@ -1,0 +1,55 @@
+/*
+ * build.h - hpbuild's engine: turn object pairs into one hotpatch package.
+ *
+ * For each pair: every changed and added function goes in with its code
+ * and relocations; what those functions need that the running program
+ * lacks (new functions, new data, string literals, constants, jump tables)
+ * is copied; everything else (unchanged functions, existing globals,
+ * statics and static locals, library functions) stays a reference to the
+ * running program, resolved when the package is applied.
+ */
+#ifndef HP_BUILD_H
+#define HP_BUILD_H
+
+#include "diff.h"
+#include "hpk.h"
+#include "util.h"
+
+struct build_options {
+	bool include_line_only;   /* package __LINE__-only changes too */
+	const char **allow;       /* rule ids allowed (--allow) */
+	size_t nr_allow;
+};
+
+/* Per-pair figures for the summary. */
+struct build_stats {
+	size_t replaced, added, data_objects, rodata_objects, relocs, externs;
+	size_t code_bytes, data_bytes, skipped_line_only;
+	size_t changed_objects;   /* data objects changed in place (rules judge) */
+};
+
+struct pkg_builder {
+	struct hpk *p;
+	size_t cap_units, cap_syms, cap_funcs, cap_data, cap_findings;
+	struct hmap dedupe;       /* identity key -> package symbol index + 1 */
+	struct build_stats stats;
+};
+
+void builder_init(struct pkg_builder *b);
+/* Free the builder's own tables (not the package: hpk_free() does that). */
+void builder_done(struct pkg_builder *b);
+
+/* Add one prepared, correlated pair (old/new as named on the command line
+ * in old_name/new_name; unit_name: the pair's relative name). */
+int build_add_pair(struct pkg_builder *b, struct hp_elf *old, struct hp_elf *new,
+		   const char *unit_name, const char *old_name, const char *new_name,
+		   const struct build_options *opt, struct hp_err *err);
+
+/* Record a safety finding in the package. */
+void build_add_finding(struct pkg_builder *b, const char *rule, int severity, bool overridden,
+		       const char *symbol, const char *file, unsigned line, const char *message);
+
+/* Copy a string into memory the package owns. */
+const char *pkg_str(struct hpk *p, const char *s);
+
+#endif
