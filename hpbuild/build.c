@@ -28,9 +28,20 @@
 
 #define NO_SYM UINT32_MAX
 
+/* Package strings never hold control characters (the reader refuses
+ * them, see hotpatch(5)): a source path or producer with one is written
+ * with '?' in its place. */
 const char *pkg_str(struct hpk *p, const char *s)
 {
-	return s ? hpk_own(p, xstrdup(s)) : NULL;
+	char *c;
+
+	if (!s)
+		return NULL;
+	c = hpk_own(p, xstrdup(s));
+	for (char *q = c; *q; q++)
+		if ((unsigned char)*q < 0x20 || *q == 0x7f)
+			*q = '?';
+	return c;
 }
 
 void builder_init(struct pkg_builder *b)

@@ -300,6 +300,14 @@ static int check_strings(struct reader *r)
 
 	if (s->size && r->img[s->offset + s->size - 1] != '\0')
 		return bad(r, "string table does not end with a NUL byte");
+	/* Names, paths and messages never hold control characters; a package
+	 * that does may be crafted to rewrite a reviewer's terminal. */
+	for (uint64_t i = 0; i < s->size; i++) {
+		uint8_t c = r->img[s->offset + i];
+		if ((c && c < 0x20) || c == 0x7f)
+			return bad(r, "string table holds control character 0x%02x at offset %llu", c,
+				   (unsigned long long)i);
+	}
 	if (get_str(r, r->img + HDR_TOOL_VERSION, &r->p->tool_version, "header", UINT32_MAX, "tool version") < 0 ||
 	    get_str(r, r->img + HDR_CREATED, &r->p->created, "header", UINT32_MAX, "creation time") < 0)
 		return -1;

@@ -1008,10 +1008,27 @@ static void test_growth(void **state)
 	hpk_free(p);
 }
 
+/* A name carrying a terminal escape sequence is refused by the reader:
+ * hpverify prints names to reviewers' terminals. */
+static void test_control_characters(void **state)
+{
+	struct hpk *p = sample_package(false);
+	uint8_t *buf;
+	size_t size;
+
+	(void)state;
+	p->funcs[0].file = own_str(p, "evil\x1b[2J.c");
+	buf = write_ok(p, &size);
+	expect_reject(buf, size, "control character 0x1b");
+	free(buf);
+	hpk_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_control_characters),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_string_dedup),
 		cmocka_unit_test(test_compact_layout),

@@ -1,0 +1,455 @@
+/*
+ * main.c - the hpverify command: check a hotpatch package before anyone
+ * trusts it (integrity, safety rules), list it for a reviewer (--audit),
+ * confirm which build it was made for (--base), or run the safety rules on
+ * two builds without packaging them.  Text for people, --json (format
+ * "hpverify-1") and --sarif for machines; exit 0 ok, 1 unsafe or not built
+ * for the base, 2 error (a corrupt package included).
+ */
+#include <elf.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "report.h"
+#include "rules.h"
+#include "verify.h"
+
+static const char usage_text[] =
+	"usage: hpverify [OPTIONS] PATCH.hpk\n"
+	"       hpverify --audit [OPTIONS] PATCH.hpk\n"
+	"       hpverify --base OLD [OPTIONS] PATCH.hpk\n"
+	"       hpverify [OPTIONS] OLD NEW\n"
+	"Check a hotpatch package: integrity, then the safety rules that run\n"
+	"from the package alone.  With OLD and NEW (objects, archives or\n"
+	"directories, paired as hpbuild pairs them): run every safety rule on\n"
+	"the two builds without building a package.\n"
+	"\n"
+	"  -a, --audit         list everything the package holds: functions with\n"
+	"                      source locations and disassembly (relocations shown\n"
+	"                      as their targets), data as hexdumps, references to\n"
+	"                      the running program, findings, metadata\n"
+	"  -b, --base OLD      check that the package was built for OLD (object,\n"
+	"                      archive or directory): every replaced function's\n"
+	"                      size and old fingerprint must match\n"
+	"      --allow RULE    with OLD NEW: accept findings of RULE as hpbuild\n"
+	"                      --allow would; repeatable\n"
+	"  -j, --json          print a JSON document (format \"hpverify-1\")\n"
+	"      --sarif         print the findings as SARIF 2.1.0\n"
+	"  -q, --quiet         print nothing but errors; report through the exit status\n"
+	"  -h, --help          print this help and exit\n"
+	"  -V, --version       print the version and exit\n"
+	"\n"
+	"Exit status: 0 ok; 1 unsafe (an error-level finding that was not\n"
+	"allowed) or, with --base, not built for OLD; 2 error, including a\n"
+	"corrupt package.\n";
+
+enum output { OUT_TEXT, OUT_JSON, OUT_SARIF };
+
+struct options {
+	bool audit, quiet;
+	enum output output;
+	const char *base;
+	const char **allow;
+	size_t nr_allow;
+	const char *paths[2];
+	int nr_paths;
+};
+
+static int usage_error(const char *msg)
+{
+	fprintf(stderr, "hpverify: %s\n%s", msg, usage_text);
+	return -1;
+}
+
+static int check_args(const struct options *o)
+{
+	if (o->nr_paths == 2 && (o->audit || o->base))
+		return usage_error("--audit and --base take one package, not OLD NEW");
+	if (o->nr_paths == 1 && o->nr_allow)
+		return usage_error("--allow applies to OLD NEW; a package's allowed rules are recorded in it");
+	if (o->audit && o->base)
+		return usage_error("give --audit or --base, not both");
+	if (o->base && o->output == OUT_SARIF)
+		return usage_error("--sarif reports findings; --base compares fingerprints (use --json)");
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "audit", no_argument, NULL, 'a' },
+		{ "base", required_argument, NULL, 'b' },
+		{ "allow", required_argument, NULL, 'A' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "sarif", no_argument, NULL, 'S' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "ab:jqhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a': o->audit = true; break;
+		case 'b': o->base = optarg; break;
+		case 'A':
+			if (!rule_by_id(optarg)) {
+				fprintf(stderr, "hpverify: --allow %s: no such rule (hpverify(1) lists them)\n", optarg);
+				return -1;
+			}
+			o->allow = xrealloc(o->allow, (o->nr_allow + 1) * sizeof(*o->allow));
+			o->allow[o->nr_allow++] = optarg;
+			break;
+		case 'j':
+		case 'S':
+			if (o->output != OUT_TEXT && o->output != (c == 'j' ? OUT_JSON : OUT_SARIF))
+				return usage_error("give --json or --sarif, not both");
+			o->output = c == 'j' ? OUT_JSON : OUT_SARIF;
+			break;
+		case 'q': o->quiet = true; break;
+		case 'h': fputs(usage_text, stdout); exit(HP_EXIT_OK);
+		case 'V': printf("hpverify %s\n", HP_VERSION); exit(HP_EXIT_OK);
+		default: fputs(usage_text, stderr); return -1;
+		}
+	}
+	o->nr_paths = argc - optind;
+	if (o->nr_paths < 1 || o->nr_paths > 2)
+		return usage_error("expected a package, or OLD and NEW");
+	o->paths[0] = argv[optind];
+	o->paths[1] = o->nr_paths == 2 ? argv[optind + 1] : NULL;
+	return check_args(o);
+}
+
+static size_t count_allowed(const struct vfindings *v)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < v->n; i++)
+		n += v->v[i].allowed;
+	return n;
+}
+
+static size_t count_unsafe(const struct vfindings *v)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < v->n; i++)
+		n += v->v[i].severity >= HPK_SEV_ERROR && !v->v[i].allowed;
+	return n;
+}
+
+/* ---- package and --audit ---- */
+
+struct package_run {
+	const char *path;
+	struct hpk *p;
+	struct findings found;       /* the rules, run now */
+	struct vfindings recorded, now;
+	int worst;
+};
+
+static int package_text(const struct options *o, struct package_run *r, struct hp_err *err)
+{
+	struct pkg_counts c;
+	size_t unsafe = count_unsafe(&r->now);
+
+	report_count_package(r->p, &c);
+	report_meta_text(stdout, r->path, r->p);
+	report_counts_text(stdout, &c);
+	if (o->audit) {
+		if (audit_text(stdout, r->p, err) < 0)
+			return -1;
+		fputc('\n', stdout);
+	}
+	printf("findings recorded by hpbuild  %zu (%zu allowed)\n", r->recorded.n, count_allowed(&r->recorded));
+	report_findings_text(stdout, "  ", &r->recorded);
+	printf("findings of the package rules  %zu\n", r->now.n);
+	report_findings_text(stdout, "  ", &r->now);
+	for (size_t i = 0; i < r->found.nr_not_run; i++)
+		printf("  note: rule not run: %s\n", r->found.not_run[i]);
+	if (unsafe)
+		printf("result       unsafe: %zu error-level finding%s not allowed when the package was built\n",
+		       unsafe, unsafe == 1 ? "" : "s");
+	else
+		printf("result       ok\n");
+	return 0;
+}
+
+static int package_json(const struct options *o, struct package_run *r, struct hp_err *err)
+{
+	struct json j;
+	struct pkg_counts c;
+	int ret = 0;
+
+	report_count_package(r->p, &c);
+	json_init(&j);
+	json_begin_object(&j);
+	json_kv_string(&j, "format", "hpverify-1");
+	json_kv_string(&j, "mode", o->audit ? "audit" : "package");
+	report_meta_json(&j, r->path, r->p);
+	report_counts_json(&j, &c);
+	if (o->audit)
+		ret = audit_json(&j, r->p, err);
+	report_findings_json(&j, "recorded_findings", &r->recorded);
+	report_findings_json(&j, "findings", &r->now);
+	report_strings_json(&j, "rules_not_run", r->found.not_run, r->found.nr_not_run);
+	json_kv_string(&j, "result", count_unsafe(&r->now) ? "unsafe" : "ok");
+	json_end_object(&j);
+	if (ret < 0) {
+		free(json_finish(&j));
+		return -1;
+	}
+	return report_put(json_finish(&j));
+}
+
+static int package_sarif(struct package_run *r)
+{
+	struct vfindings all = { 0 };
+	int ret;
+
+	vfindings_merge(&all, &r->recorded, &r->now);
+	ret = report_put(report_sarif(&all, r->found.not_run, r->found.nr_not_run));
+	vfindings_free(&all);
+	return ret;
+}
+
+static int run_package(const struct options *o)
+{
+	struct package_run r = { .path = o->paths[0] };
+	struct hp_err err = { { 0 } };
+	int status = HP_EXIT_ERROR, ret = 0;
+
+	r.p = hpk_read_file(r.path, &err);
+	if (!r.p) {
+		fprintf(stderr, "hpverify: %s\n", err.msg);
+		return HP_EXIT_ERROR;
+	}
+	r.worst = verify_package_rules(r.p, &r.found);
+	vfindings_add_package(&r.recorded, r.p);
+	vfindings_add_rules(&r.now, &r.found);
+	if (o->quiet)
+		ret = 0;
+	else if (o->output == OUT_JSON)
+		ret = package_json(o, &r, &err);
+	else if (o->output == OUT_SARIF)
+		ret = package_sarif(&r);
+	else
+		ret = package_text(o, &r, &err);
+	if (ret < 0)
+		fprintf(stderr, "hpverify: %s\n", hp_err_isset(&err) ? err.msg : "error writing output");
+	else
+		status = r.worst >= HPK_SEV_ERROR ? HP_EXIT_DIFF : HP_EXIT_OK;
+	vfindings_free(&r.recorded);
+	vfindings_free(&r.now);
+	findings_free(&r.found);
+	hpk_free(r.p);
+	return status;
+}
+
+/* ---- --base ---- */
+
+static void base_json_check(struct json *j, const struct hpk *p, const struct base_check *c)
+{
+	const struct hpk_func *f = &p->funcs[c->func];
+	char hash[17];
+
+	json_begin_object(j);
+	json_kv_string(j, "name", f->name);
+	json_kv_string(j, "bind", audit_bind_name(f->bind));
+	json_kv_string(j, "source", p->units[f->unit].source);
+	json_kv_uint(j, "unit", f->unit);
+	json_kv_string(j, "status", base_status_name(c->status));
+	json_kv_string(j, "found_in", c->where);
+	json_kv_uint(j, "old_size", f->old_size);
+	json_key(j, "base_size");
+	if (c->status == BASE_MISSING)
+		json_null(j);
+	else
+		json_uint(j, c->base_size);
+	snprintf(hash, sizeof(hash), "%016" PRIx64, f->old_hash);
+	json_kv_string(j, "old_hash", hash);
+	snprintf(hash, sizeof(hash), "%016" PRIx64, c->base_hash);
+	json_kv_string(j, "base_hash", c->status == BASE_MATCH || c->status == BASE_BYTES ? hash : NULL);
+	json_end_object(j);
+}
+
+static int base_json(const struct options *o, const struct hpk *p, const struct base_result *r)
+{
+	struct json j;
+
+	json_init(&j);
+	json_begin_object(&j);
+	json_kv_string(&j, "format", "hpverify-1");
+	json_kv_string(&j, "mode", "base");
+	report_meta_json(&j, o->paths[0], p);
+	json_kv_string(&j, "base", o->base);
+	json_kv_uint(&j, "base_objects", r->nr_objects);
+	json_key(&j, "functions");
+	json_begin_array(&j);
+	for (size_t i = 0; i < r->n; i++)
+		base_json_check(&j, p, &r->v[i]);
+	json_end_array(&j);
+	json_kv_string(&j, "result", base_first_mismatch(r) < r->n ? "mismatch" : "match");
+	json_end_object(&j);
+	return report_put(json_finish(&j));
+}
+
+static void base_text(const struct options *o, const struct hpk *p, const struct base_result *r)
+{
+	size_t bad = base_first_mismatch(r);
+	const struct base_check *c;
+	const struct hpk_func *f;
+
+	if (bad == r->n) {
+		printf("hpverify: %s was built for %s: %zu replaced function%s match%s\n", o->paths[0], o->base,
+		       r->n, r->n == 1 ? "" : "s", r->n == 1 ? "es" : "");
+		return;
+	}
+	c = &r->v[bad];
+	f = &p->funcs[c->func];
+	printf("hpverify: %s was not built for %s: %s", o->paths[0], o->base, f->name);
+	if (f->bind == STB_LOCAL && p->units[f->unit].source)
+		printf(" (static, %s)", p->units[f->unit].source);
+	printf(": ");
+	if (c->status == BASE_MISSING)
+		printf("missing (no such function in the base)\n");
+	else if (c->status == BASE_SIZE)
+		printf("size differs (package expects %" PRIu32 " bytes, %s has %" PRIu64 ")\n",
+		       f->old_size, c->where, c->base_size);
+	else
+		printf("bytes differ (package expects fingerprint %016" PRIx64 ", %s has %016" PRIx64 ")\n",
+		       f->old_hash, c->where, c->base_hash);
+}
+
+static int run_base(const struct options *o)
+{
+	struct hp_err err = { { 0 } };
+	struct base_result r;
+	struct hpk *p = hpk_read_file(o->paths[0], &err);
+	int status = HP_EXIT_ERROR;
+
+	if (!p) {
+		fprintf(stderr, "hpverify: %s\n", err.msg);
+		return HP_EXIT_ERROR;
+	}
+	if (verify_base(p, o->base, &r, &err) < 0) {
+		fprintf(stderr, "hpverify: %s\n", err.msg);
+		hpk_free(p);
+		return HP_EXIT_ERROR;
+	}
+	if (!o->quiet && o->output == OUT_JSON && base_json(o, p, &r) < 0)
+		fprintf(stderr, "hpverify: error writing output\n");
+	else {
+		if (!o->quiet && o->output == OUT_TEXT)
+			base_text(o, p, &r);
+		status = base_first_mismatch(&r) < r.n ? HP_EXIT_DIFF : HP_EXIT_OK;
+	}
+	base_result_free(&r);
+	hpk_free(p);
+	return status;
+}
+
+/* ---- OLD NEW ---- */
+
+static void pair_text(const struct pair_result *r, const struct vfindings *v)
+{
+	size_t sev[4] = { 0 };
+
+	report_findings_text(stdout, "", v);
+	for (size_t i = 0; i < r->nr_notes; i++)
+		printf("note: %s\n", r->notes[i]);
+	for (size_t i = 0; i < r->f.nr_not_run; i++)
+		printf("note: rule not run: %s\n", r->f.not_run[i]);
+	for (size_t i = 0; i < v->n; i++)
+		if (v->v[i].severity >= HPK_SEV_NOTE && v->v[i].severity <= HPK_SEV_ERROR)
+			sev[v->v[i].severity]++;
+	printf("hpverify: %zu pair%s checked: %zu error%s, %zu warning%s, %zu note%s (%zu allowed): %s\n",
+	       r->pairs, r->pairs == 1 ? "" : "s", sev[HPK_SEV_ERROR], sev[HPK_SEV_ERROR] == 1 ? "" : "s",
+	       sev[HPK_SEV_WARNING], sev[HPK_SEV_WARNING] == 1 ? "" : "s", sev[HPK_SEV_NOTE],
+	       sev[HPK_SEV_NOTE] == 1 ? "" : "s", count_allowed(v), count_unsafe(v) ? "unsafe" : "ok");
+}
+
+static int pair_json(const struct options *o, const struct pair_result *r, const struct vfindings *v)
+{
+	struct json j;
+
+	json_init(&j);
+	json_begin_object(&j);
+	json_kv_string(&j, "format", "hpverify-1");
+	json_kv_string(&j, "mode", "pair");
+	json_kv_string(&j, "old", o->paths[0]);
+	json_kv_string(&j, "new", o->paths[1]);
+	json_kv_uint(&j, "pairs", r->pairs);
+	report_strings_json(&j, "notes", r->notes, r->nr_notes);
+	report_findings_json(&j, "findings", v);
+	report_strings_json(&j, "rules_not_run", r->f.not_run, r->f.nr_not_run);
+	json_kv_string(&j, "result", count_unsafe(v) ? "unsafe" : "ok");
+	json_end_object(&j);
+	return report_put(json_finish(&j));
+}
+
+static int run_pairs(const struct options *o)
+{
+	struct hp_err err = { { 0 } };
+	struct pair_result r;
+	struct vfindings v = { 0 };
+	int worst, ret = 0, status = HP_EXIT_ERROR;
+
+	worst = verify_pairs(o->paths[0], o->paths[1], o->allow, o->nr_allow, &r, &err);
+	if (worst < 0) {
+		fprintf(stderr, "hpverify: %s\n", err.msg);
+		pair_result_free(&r);
+		return HP_EXIT_ERROR;
+	}
+	vfindings_add_rules(&v, &r.f);
+	if (o->quiet)
+		ret = 0;
+	else if (o->output == OUT_JSON)
+		ret = pair_json(o, &r, &v);
+	else if (o->output == OUT_SARIF) {
+		char **notes = xcalloc(r.nr_notes + r.f.nr_not_run + 1, sizeof(*notes));
+
+		for (size_t i = 0; i < r.nr_notes; i++)
+			notes[i] = r.notes[i];
+		for (size_t i = 0; i < r.f.nr_not_run; i++)
+			notes[r.nr_notes + i] = r.f.not_run[i];
+		ret = report_put(report_sarif(&v, notes, r.nr_notes + r.f.nr_not_run));
+		free(notes);
+	} else
+		pair_text(&r, &v);
+	if (ret < 0)
+		fprintf(stderr, "hpverify: error writing output\n");
+	else
+		status = worst >= HPK_SEV_ERROR ? HP_EXIT_DIFF : HP_EXIT_OK;
+	vfindings_free(&v);
+	pair_result_free(&r);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .output = OUT_TEXT };
+	int status;
+
+	if (parse_args(argc, argv, &o) < 0) {
+		free(o.allow);
+		return HP_EXIT_ERROR;
+	}
+	if (o.nr_paths == 2)
+		status = run_pairs(&o);
+	else if (o.base)
+		status = run_base(&o);
+	else
+		status = run_package(&o);
+	if (status != HP_EXIT_ERROR && (fflush(stdout) != 0 || ferror(stdout))) {
+		fprintf(stderr, "hpverify: error writing output\n");
+		status = HP_EXIT_ERROR;
+	}
+	free(o.allow);
+	return status;
+}

@@ -1,0 +1,344 @@
+/*
+ * verify.c - hpverify's checks beyond the package reader (verify.h): the
+ * package rules judged against what the package was built to allow, the
+ * old fingerprints against a base build, and every rule on object pairs.
+ *
+ * --base finds each replaced function in the base by name.  A global name
+ * is unique in a linked program, so any object of the base defining it
+ * will do; a static function is only that function in the translation unit
+ * it was built from, so it must come from the object whose source file
+ * (its STT_FILE name) is the unit's: two files' 'static int parse()' are
+ * different functions.  The comparison is the one hpapply makes against
+ * memory: the size, then XXH3 of the bytes with the ranges the linker
+ * rewrites left out (hpk_masked_hash()).  When several functions can be
+ * the one (a directory holding both builds of a unit), a matching one
+ * wins; otherwise the report names the one that fits the unit best.
+ */
+#include "verify.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "correlate.h"
+#include "diff.h"
+#include "elfobj.h"
+#include "inputs.h"
+
+const char *verify_severity_name(int severity)
+{
+	return severity == HPK_SEV_ERROR ? "error" : severity == HPK_SEV_WARNING ? "warning" : "note";
+}
+
+/* ---- findings as reported ---- */
+
+static void vfindings_push(struct vfindings *out, struct vfinding f)
+{
+	GROW(out->v, out->cap, out->n + 1);
+	out->v[out->n++] = f;
+}
+
+void vfindings_add_package(struct vfindings *out, const struct hpk *p)
+{
+	for (uint32_t i = 0; i < p->nr_findings; i++) {
+		const struct hpk_finding *x = &p->findings[i];
+
+		vfindings_push(out, (struct vfinding){
+			.rule = x->rule, .severity = x->severity, .symbol = x->symbol,
+			.file = x->file, .line = x->line, .message = x->message,
+			.allowed = x->overridden });
+	}
+}
+
+void vfindings_add_rules(struct vfindings *out, const struct findings *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		const struct finding *x = &f->v[i];
+
+		vfindings_push(out, (struct vfinding){
+			.rule = x->rule, .severity = x->severity, .symbol = x->symbol,
+			.file = x->file, .line = x->line, .message = x->message,
+			.allowed = x->overridden });
+	}
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool same_finding(const struct vfinding *a, const struct vfinding *b)
+{
+	return same_str(a->rule, b->rule) && same_str(a->symbol, b->symbol) &&
+	       same_str(a->file, b->file) && a->line == b->line && same_str(a->message, b->message);
+}
+
+void vfindings_merge(struct vfindings *out, const struct vfindings *recorded,
+		     const struct vfindings *found)
+{
+	for (size_t i = 0; i < recorded->n; i++)
+		vfindings_push(out, recorded->v[i]);
+	for (size_t i = 0; i < found->n; i++) {
+		bool seen = false;
+
+		for (size_t k = 0; k < recorded->n && !seen; k++)
+			seen = same_finding(&found->v[i], &recorded->v[k]);
+		if (!seen)
+			vfindings_push(out, found->v[i]);
+	}
+}
+
+void vfindings_free(struct vfindings *v)
+{
+	free(v->v);
+	memset(v, 0, sizeof(*v));
+}
+
+/* ---- package mode ---- */
+
+size_t package_allowed_rules(const struct hpk *p, const char ***ids)
+{
+	const char **v = xcalloc(p->nr_findings ? p->nr_findings : 1, sizeof(*v));
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < p->nr_findings; i++) {
+		bool dup = false;
+
+		if (!p->findings[i].overridden || !p->findings[i].rule)
+			continue;
+		for (size_t k = 0; k < n && !dup; k++)
+			dup = !strcmp(v[k], p->findings[i].rule);
+		if (!dup)
+			v[n++] = p->findings[i].rule;
+	}
+	*ids = v;
+	return n;
+}
+
+int verify_package_rules(const struct hpk *p, struct findings *f)
+{
+	const char **allowed;
+	size_t n = package_allowed_rules(p, &allowed);
+	int worst;
+
+	memset(f, 0, sizeof(*f));
+	rules_check_package(p, f);
+	findings_sort(f);
+	worst = findings_apply_allow(f, allowed, n);
+	free(allowed);
+	return worst;
+}
+
+/* ---- --base ---- */
+
+const char *base_status_name(enum base_status s)
+{
+	switch (s) {
+	case BASE_MATCH: return "match";
+	case BASE_MISSING: return "missing";
+	case BASE_SIZE: return "size differs";
+	case BASE_BYTES: return "bytes differ";
+	}
+	return "?";
+}
+
+struct base_obj {
+	const char *pair_name;   /* member name or relative path */
+	struct hp_elf *elf;
+};
+
+/* A function of a base object that may be the package's f: defined, code,
+ * the same name.  How well it fits: 2 for the unit's source file, +1 for
+ * the unit's member name or path; -1 when it cannot be the function (a
+ * static of another translation unit). */
+static int base_fit(const struct hpk *p, const struct hpk_func *f, const struct base_obj *o,
+		    const struct hp_symbol *s)
+{
+	const struct hpk_unit *u = &p->units[f->unit];
+	bool same_source = u->source && o->elf->source_name && !strcmp(u->source, o->elf->source_name);
+	bool same_unit = u->name && !strcmp(u->name, o->pair_name);
+	int fit = (same_source ? 2 : 0) + (same_unit ? 1 : 0);
+
+	if (s->bind == STB_LOCAL && !same_source && !(same_unit && !u->source))
+		return -1;
+	return fit;
+}
+
+static bool fingerprint_matches(const struct hpk_func *f, const struct hp_symbol *s, uint64_t *hash)
+{
+	const uint8_t *bytes = sym_data(s);
+
+	*hash = 0;
+	if (s->size != f->old_size || !bytes)
+		return false;
+	*hash = hpk_masked_hash(bytes, f->old_size, f->old_masks, f->nr_old_masks);
+	return *hash == f->old_hash;
+}
+
+/* The base's function for f: among those that can be it, one that matches
+ * if any does (a base directory may hold the old and the new object of a
+ * unit side by side), else the one that fits the unit best. */
+static void check_one(const struct hpk *p, uint32_t fi, const struct base_obj *objs, size_t n,
+		      struct base_check *c)
+{
+	const struct hpk_func *f = &p->funcs[fi];
+	const struct hp_symbol *best = NULL;
+	int best_rank = -1;
+	uint64_t best_hash = 0;
+	size_t which = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->func = fi;
+	for (size_t i = 0; i < n && f->name; i++) {
+		size_t pos = 0;
+		const struct hp_symbol *s;
+
+		while ((s = hmap_next(&objs[i].elf->sym_by_name, f->name, &pos))) {
+			uint64_t hash;
+			int fit, rank;
+
+			if (s->kind != HP_SYM_FUNC || !s->sec)
+				continue;
+			fit = base_fit(p, f, &objs[i], s);
+			if (fit < 0)
+				continue;
+			rank = (fingerprint_matches(f, s, &hash) ? 8 : 0) + fit;
+			if (rank > best_rank) {
+				best = s;
+				best_rank = rank;
+				best_hash = hash;
+				which = i;
+			}
+		}
+	}
+	if (!best) {
+		c->status = BASE_MISSING;
+		return;
+	}
+	c->where = xstrdup(objs[which].elf->path);
+	c->base_size = best->size;
+	c->base_hash = best_hash;
+	c->status = best_rank >= 8 ? BASE_MATCH : best->size != f->old_size ? BASE_SIZE : BASE_BYTES;
+}
+
+int verify_base(const struct hpk *p, const char *base_path, struct base_result *r,
+		struct hp_err *err)
+{
+	struct input_set in;
+	struct base_obj *objs;
+	size_t n = 0;
+	int ret = 0;
+
+	memset(r, 0, sizeof(*r));
+	/* OLD against itself: every object of the base, read the way hpbuild
+	 * reads its inputs (object, archive members, directory tree) */
+	if (collect_inputs(base_path, base_path, &in, err) < 0) {
+		free_inputs(&in);
+		return -1;
+	}
+	objs = xcalloc(in.nr_pairs ? in.nr_pairs : 1, sizeof(*objs));
+	for (size_t i = 0; i < in.nr_pairs; i++) {
+		const struct input_obj *o = &in.pairs[i].old;
+
+		objs[n].elf = elf_open_mem(o->label, o->data, o->size, err);
+		if (!objs[n].elf) {
+			ret = -1;
+			break;
+		}
+		objs[n++].pair_name = in.pairs[i].name;
+	}
+	if (ret == 0) {
+		r->nr_objects = n;
+		r->v = xcalloc(p->nr_funcs ? p->nr_funcs : 1, sizeof(*r->v));
+		for (uint32_t fi = 0; fi < p->nr_funcs; fi++)
+			if (p->funcs[fi].kind == HPK_FUNC_REPLACE)
+				check_one(p, fi, objs, n, &r->v[r->n++]);
+	}
+	for (size_t i = 0; i < n; i++)
+		elf_close(objs[i].elf);
+	free(objs);
+	free_inputs(&in);
+	return ret;
+}
+
+size_t base_first_mismatch(const struct base_result *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].status != BASE_MATCH)
+			return i;
+	return r->n;
+}
+
+void base_result_free(struct base_result *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->v[i].where);
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- OLD NEW ---- */
+
+static void pair_note(struct pair_result *r, char *msg)
+{
+	r->notes = xrealloc(r->notes, (r->nr_notes + 1) * sizeof(*r->notes));
+	r->notes[r->nr_notes++] = msg;
+}
+
+static int check_pair(const struct input_pair *ip, struct pair_result *r, struct hp_err *err)
+{
+	struct hp_elf *old, *new;
+	struct hp_diff d;
+
+	if (!ip->old.data || !ip->new.data) {
+		pair_note(r, xasprintf("%s: only in %s; a hotpatch cannot add or remove a whole object, not checked",
+				       ip->old.data ? ip->old.label : ip->new.label, ip->old.data ? "OLD" : "NEW"));
+		return 0;
+	}
+	old = elf_open_mem(ip->old.label, ip->old.data, ip->old.size, err);
+	if (!old)
+		return -1;
+	new = elf_open_mem(ip->new.label, ip->new.data, ip->new.size, err);
+	if (!new) {
+		elf_close(old);
+		return -1;
+	}
+	diff_prepare(old);
+	diff_prepare(new);
+	correlate_pair(old, new);
+	diff_objects(old, new, false, &d);
+	rules_check_pair(old, new, &d, &r->f);
+	r->pairs++;
+	diff_free(&d);
+	elf_close(old);
+	elf_close(new);
+	return 0;
+}
+
+int verify_pairs(const char *old_path, const char *new_path, const char *const *allow,
+		 size_t nr_allow, struct pair_result *r, struct hp_err *err)
+{
+	struct input_set in;
+	int ret = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (collect_inputs(old_path, new_path, &in, err) < 0) {
+		free_inputs(&in);
+		return -1;
+	}
+	for (size_t i = 0; i < in.nr_pairs && ret == 0; i++)
+		ret = check_pair(&in.pairs[i], r, err);
+	free_inputs(&in);
+	if (ret < 0)
+		return -1;
+	findings_sort(&r->f);
+	return findings_apply_allow(&r->f, allow, nr_allow);
+}
+
+void pair_result_free(struct pair_result *r)
+{
+	findings_free(&r->f);
+	for (size_t i = 0; i < r->nr_notes; i++)
+		free(r->notes[i]);
+	free(r->notes);
+	memset(r, 0, sizeof(*r));
+}
