@@ -419,16 +419,21 @@ static void fold_children(struct hp_diff *d)
 	d->nr_changes = w;
 }
 
-static bool function_changed_by_key(const struct hp_diff *d, const char *name)
+/* How the out-of-line function 'name' fared: HP_CHANGED (not line-only),
+ * HP_ADDED, or HP_UNCHANGED for anything else. */
+static enum hp_status function_status(const struct hp_diff *d, const char *name)
 {
 	const struct hp_symbol *n = find_symbol_by_name(d->new, name);
 
 	if (!n || n->kind != HP_SYM_FUNC)
-		return false;
+		return HP_UNCHANGED;
 	for (size_t i = 0; i < d->nr_changes; i++)
-		if (d->changes[i].new == n)
-			return d->changes[i].status == HP_CHANGED && !d->changes[i].line_only;
-	return false;
+		if (d->changes[i].new == n) {
+			if (d->changes[i].status == HP_CHANGED && d->changes[i].line_only)
+				return HP_UNCHANGED;
+			return d->changes[i].status;
+		}
+	return HP_UNCHANGED;
 }
 
 /* The helper's own facts in one object: span of source lines and
@@ -448,12 +453,14 @@ static bool dwarf_helper_differs(const struct hp_diff *d, const char *x)
 }
 
 /* Did inlined helper X change?  Evidence only: its out-of-line copy
- * changed, or DWARF shows its source span or signature changed.  1 yes,
- * 0 no, -1 cannot tell (inline-only, same span). */
+ * changed or is new, or DWARF shows its source span or signature changed.
+ * 1 changed, 2 new, 0 no, -1 cannot tell (inline-only, same span). */
 static int inlined_helper_changed(const struct hp_diff *d, const char *x)
 {
-	if (find_symbol_by_name(d->new, x))
-		return function_changed_by_key(d, x);
+	if (find_symbol_by_name(d->new, x)) {
+		enum hp_status st = function_status(d, x);
+		return st == HP_CHANGED ? 1 : st == HP_ADDED ? 2 : 0;
+	}
 	return dwarf_helper_differs(d, x) ? 1 : -1;
 }
 
@@ -471,8 +478,10 @@ static void explain_inlines(struct hp_diff *d)
 		for (size_t k = 0; f && k < f->nr_inlined; k++) {
 			int ch = inlined_helper_changed(d, f->inlined[k]);
 
-			if (ch > 0)
+			if (ch == 1)
 				add_reason(c, xasprintf("inlines %s, which changed", f->inlined[k]));
+			else if (ch == 2)
+				add_reason(c, xasprintf("inlines %s, which is new", f->inlined[k]));
 			else if (ch < 0 && c->nr_reasons && !strncmp(c->reasons[0], "code differs", 12))
 				add_reason(c, xasprintf("inlines %s (no out-of-line copy to compare)", f->inlined[k]));
 		}

@@ -3,15 +3,14 @@
 # hpdiff, hpbuild and hpverify make of them.  Usage: sh scripts/demo.sh BUILD
 set -eu
 BUILD=${1:-build}
-FIX=fixtures/01-body-change
-[ -d fixtures/demo ] && FIX=fixtures/demo
+FIX=fixtures/02-new-helper
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 run() { printf '\n$ %s\n' "$*"; "$@" || true; }
 cp "$FIX/old.c" "$work/demo.c"
-gcc -O2 -g -ffunction-sections -fdata-sections -c "$work/demo.c" -o "$work/old.o"
+(cd "$work" && gcc -O2 -g -ffunction-sections -fdata-sections -c demo.c -o old.o)
 cp "$FIX/new.c" "$work/demo.c"
-gcc -O2 -g -ffunction-sections -fdata-sections -c "$work/demo.c" -o "$work/new.o"
+(cd "$work" && gcc -O2 -g -ffunction-sections -fdata-sections -c demo.c -o new.o)
 echo "demo: $FIX, old.c and new.c compiled by gcc -O2 -g -ffunction-sections -fdata-sections"
 echo "--- the fix (diff -u old.c new.c):"
 diff -u "$FIX/old.c" "$FIX/new.c" || true
