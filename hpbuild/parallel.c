@@ -30,18 +30,15 @@ static void prepare_one(struct prepared_pair *p, const struct rules_options *rop
 		p->status = 1;
 		return;
 	}
-	p->old = elf_open_mem(ip->old.label, ip->old.data, ip->old.size, &p->err);
-	if (p->old)
-		p->new = elf_open_mem(ip->new.label, ip->new.data, ip->new.size, &p->err);
-	if (!p->old || !p->new) {
-		elf_close(p->old);
-		p->old = NULL;
-		p->status = -1;
-		return;
+	{
+		struct load_input a = { ip->old.label, ip->old.data, ip->old.size };
+		struct load_input b = { ip->new.label, ip->new.data, ip->new.size };
+
+		if (diff_load_two(&a, &b, &p->old, &p->new, &p->err) < 0) {
+			p->status = -1;
+			return;
+		}
 	}
-	diff_prepare(p->old);
-	diff_prepare(p->new);
-	correlate_pair(p->old, p->new);
 	diff_objects(p->old, p->new, false, &p->diff);
 	rules_check_pair_opts(p->old, p->new, &p->diff, ropt, &p->findings);
 	p->status = 0;

@@ -10,6 +10,7 @@
  */
 #include "diff.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,22 +36,56 @@ void diff_prepare(struct hp_elf *e)
 	fingerprint_object(e);
 }
 
+struct load_job {
+	const struct load_input *in;
+	struct hp_elf *e;
+	struct hp_err err;
+};
+
+static void *load_job_run(void *arg)
+{
+	struct load_job *j = arg;
+
+	hp_err_clear(&j->err);
+	j->e = j->in->data ? elf_open_mem(j->in->name, j->in->data, j->in->size, &j->err)
+			   : elf_open(j->in->name, &j->err);
+	if (j->e)
+		diff_prepare(j->e);
+	return NULL;
+}
+
+int diff_load_two(const struct load_input *old_in, const struct load_input *new_in,
+		  struct hp_elf **old, struct hp_elf **new, struct hp_err *err)
+{
+	struct load_job a = { .in = old_in }, b = { .in = new_in };
+	pthread_t tid;
+	bool threaded = pthread_create(&tid, NULL, load_job_run, &a) == 0;
+
+	load_job_run(&b);
+	if (threaded)
+		pthread_join(tid, NULL);
+	else
+		load_job_run(&a);
+	/* the old input's error first: the order the user named them */
+	if (!a.e || !b.e) {
+		*err = !a.e ? a.err : b.err;
+		elf_close(a.e);
+		elf_close(b.e);
+		*old = *new = NULL;
+		return -1;
+	}
+	correlate_pair(a.e, b.e);
+	*old = a.e;
+	*new = b.e;
+	return 0;
+}
+
 int diff_load_pair(const char *old_path, const char *new_path, struct hp_elf **old,
 		   struct hp_elf **new, struct hp_err *err)
 {
-	*old = elf_open(old_path, err);
-	if (!*old)
-		return -1;
-	*new = elf_open(new_path, err);
-	if (!*new) {
-		elf_close(*old);
-		*old = NULL;
-		return -1;
-	}
-	diff_prepare(*old);
-	diff_prepare(*new);
-	correlate_pair(*old, *new);
-	return 0;
+	struct load_input a = { old_path, NULL, 0 }, b = { new_path, NULL, 0 };
+
+	return diff_load_two(&a, &b, old, new, err);
 }
 
 static void add_reason(struct hp_change *c, char *reason)
@@ -464,6 +499,29 @@ static int inlined_helper_changed(const struct hp_diff *d, const char *x)
 	return dwarf_helper_differs(d, x) ? 1 : -1;
 }
 
+/* A hint, not a claim: helper X (inline only) is worth naming when every
+ * function with code that inlines it changed; one used all over the file
+ * (an error-reporting helper) while most users stay the same is noise. */
+static bool every_user_changed(const struct hp_diff *d, const char *x)
+{
+	const struct hp_dwarf *dw = d->new->dwarf;
+	size_t users = 0;
+
+	for (size_t i = 0; i < dw->nr_funcs; i++) {
+		const struct hp_dwarf_func *f = &dw->funcs[i];
+		bool uses = false;
+
+		for (size_t k = 0; k < f->nr_inlined && !uses; k++)
+			uses = !strcmp(f->inlined[k], x);
+		if (!uses || !f->has_code)
+			continue;
+		users++;
+		if (function_status(d, f->name) != HP_CHANGED)
+			return false;
+	}
+	return users > 0;
+}
+
 static void explain_inlines(struct hp_diff *d)
 {
 	if (!d->new->dwarf || !d->old->dwarf)
@@ -482,7 +540,7 @@ static void explain_inlines(struct hp_diff *d)
 				add_reason(c, xasprintf("inlines %s, which changed", f->inlined[k]));
 			else if (ch == 2)
 				add_reason(c, xasprintf("inlines %s, which is new", f->inlined[k]));
-			else if (ch < 0 && c->nr_reasons && !strncmp(c->reasons[0], "code differs", 12))
+			else if (ch < 0 && every_user_changed(d, f->inlined[k]))
 				add_reason(c, xasprintf("inlines %s (no out-of-line copy to compare)", f->inlined[k]));
 		}
 	}

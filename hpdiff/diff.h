@@ -33,6 +33,18 @@ struct hp_diff {
 /* Load both objects, prepare keys and fingerprints, correlate them. */
 int diff_load_pair(const char *old_path, const char *new_path, struct hp_elf **old,
 		   struct hp_elf **new, struct hp_err *err);
+/* One input of diff_load_two(): a file (data NULL) or an image in memory. */
+struct load_input {
+	const char *name;
+	const uint8_t *data;
+	size_t size;
+};
+/* Load and prepare both objects at once, the old one on a second thread
+ * (loading is most of the work and the two are independent); then
+ * correlate them. */
+int diff_load_two(const struct load_input *old_in, const struct load_input *new_in,
+		  struct hp_elf **old, struct hp_elf **new, struct hp_err *err);
+
 /* Prepare an object already loaded (keys, fingerprints). */
 void diff_prepare(struct hp_elf *e);
 

@@ -15,6 +15,7 @@
  * section-relative, which is all we need since we key facts by name).
  * It works from memory and never touches the model's image.
  */
+#include <pthread.h>
 #include "dwarf.h"
 
 #include <limits.h>
@@ -227,24 +228,36 @@ static bool has_debug_info(const struct hp_elf *e)
 	return sec && sec->size;
 }
 
+/* Objects are loaded on several threads (hpbuild, and hpdiff's two
+ * inputs).  Everything libdwarf does on one Dwarf_Debug is that handle's
+ * own, but opening and closing one, and errors raised before a handle
+ * exists, go through libdwarf's process-wide state: those are serialized. */
+static pthread_mutex_t libdwarf_global = PTHREAD_MUTEX_INITIALIZER;
+
 static int read_dwarf(struct hp_elf *e, struct dwarf_obj *o, struct hp_dwarf **out, struct strbuf *why)
 {
 	Dwarf_Obj_Access_Interface iface = { o, &obj_methods };
 	struct dw_snapshot snap = { 0 };
 	Dwarf_Debug dbg = NULL;
 	Dwarf_Error derr = NULL;
-	int rc = dwarf_object_init_b(&iface, ignore_dwarf_error, NULL, DW_GROUPNUMBER_ANY, &dbg, &derr);
+	int rc;
 
-	if (rc == DW_DLV_NO_ENTRY)
+	pthread_mutex_lock(&libdwarf_global);
+	rc = dwarf_object_init_b(&iface, ignore_dwarf_error, NULL, DW_GROUPNUMBER_ANY, &dbg, &derr);
+	if (rc == DW_DLV_NO_ENTRY) {
+		pthread_mutex_unlock(&libdwarf_global);
 		return 0;
+	}
 	if (rc == DW_DLV_ERROR) {
 		sb_addf(why, "libdwarf cannot open it: %s", derr ? dwarf_errmsg(derr) : "unknown error");
 		if (derr)
 			dwarf_dealloc_error(dbg, derr);
 		if (dbg)
 			dwarf_object_finish(dbg, NULL);
+		pthread_mutex_unlock(&libdwarf_global);
 		return -1;
 	}
+	pthread_mutex_unlock(&libdwarf_global);
 	rc = dw_read_snapshot(dbg, &snap, why);
 	if (rc == 0) {
 		*out = xcalloc(1, sizeof(**out));
@@ -252,8 +265,10 @@ static int read_dwarf(struct hp_elf *e, struct dwarf_obj *o, struct hp_dwarf **o
 	}
 	dw_snapshot_free(&snap);
 	derr = NULL;
+	pthread_mutex_lock(&libdwarf_global);
 	if (dwarf_object_finish(dbg, &derr) == DW_DLV_ERROR && derr)
 		dwarf_dealloc_error(NULL, derr);
+	pthread_mutex_unlock(&libdwarf_global);
 	return rc;
 }
 
