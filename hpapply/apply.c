@@ -1,0 +1,349 @@
+/*
+ * apply.c - apply a package to a running process (session.h).
+ *
+ * Order, chosen so that everything that can fail happens before anything
+ * the program could notice:
+ *  1. without attaching: read maps and record, refuse a package already
+ *     applied, find the module, check fingerprints, resolve symbols, lay
+ *     out the region and relocate it at a candidate address (a relocation
+ *     that cannot be resolved refuses the package here);
+ *  2. stop every thread; check the record and the fingerprints again;
+ *     map the region near the module, call IFUNC resolvers, relocate for
+ *     the real address, write it, set its protections, create the record
+ *     mapping if there is none;
+ *  3. wait until no thread is in a function being replaced (or in the
+ *     code of a package being retired);
+ *  4. with the threads still stopped: restore the entries a retired
+ *     package redirected and this one does not, write a 5-byte jump at
+ *     each replaced function's entry, update the record, unmap the retired
+ *     package (its data part stays while a thread may point into it, see
+ *     session_plan_release()); then let the threads go.
+ * Any failure in 2-4 replays the undo log: the process is as it was.
+ *
+ * Cumulative packages: a package for a module that already has one
+ * applied replaces it (atomic replace, as Linux livepatch does): the old
+ * package's jumps go, the new one's come, in one stop.
+ */
+#include <elf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "place.h"
+#include "resolve.h"
+#include "session.h"
+
+struct apply_run {
+	struct session s;
+	const struct hpk *p;
+	struct resolution res;
+	struct layout l;
+	const struct rec_pkg *retired;
+	struct guard *guards;
+	size_t nr_guards;
+	char **labels;
+	uint64_t base;
+	uint8_t *image;
+	struct outcome *out;
+};
+
+static bool replaces_something(const struct hpk *p)
+{
+	for (uint32_t i = 0; i < p->nr_funcs; i++)
+		if (p->funcs[i].kind == HPK_FUNC_REPLACE)
+			return true;
+	return false;
+}
+
+/* A function shorter than the jump: the jump runs into the padding after
+ * it, which is only allowed when no other symbol starts there. */
+static int check_jump_room(struct apply_run *a, struct hp_err *err)
+{
+	for (uint32_t i = 0; i < a->p->nr_funcs; i++) {
+		const struct hpk_func *f = &a->p->funcs[i];
+
+		if (f->kind != HPK_FUNC_REPLACE || f->old_size >= JUMP_SIZE)
+			continue;
+		if (module_symbol_starts_within(a->res.mod, a->res.old_addr[i] - a->res.mod->bias, JUMP_SIZE)) {
+			hp_err_set(err, "%s: function '%s' is %u bytes and another symbol starts right after it; "
+				   "no room for the %d-byte jump; not applied", a->res.mod->path, f->name,
+				   f->old_size, JUMP_SIZE);
+			return HP_EXIT_DIFF;
+		}
+	}
+	return HP_EXIT_OK;
+}
+
+/* The package applied to the same module, which this one replaces. */
+static const struct rec_pkg *find_retired(const struct record *rec, const struct module *mod)
+{
+	for (size_t i = 0; i < rec->nr_pkgs; i++)
+		if (!strcmp(rec->pkgs[i].module, mod->path) && rec->pkgs[i].module_bias == mod->bias)
+			return &rec->pkgs[i];
+	return NULL;
+}
+
+static void add_guard(struct apply_run *a, uint64_t lo, uint64_t hi, enum guard_kind kind, char *what)
+{
+	a->guards = xrealloc(a->guards, (a->nr_guards + 1) * sizeof(*a->guards));
+	a->labels = xrealloc(a->labels, (a->nr_guards + 1) * sizeof(*a->labels));
+	a->labels[a->nr_guards] = what;
+	a->guards[a->nr_guards++] = (struct guard){ lo, hi, kind, what };
+}
+
+static void build_guards(struct apply_run *a)
+{
+	for (uint32_t i = 0; i < a->p->nr_funcs; i++) {
+		const struct hpk_func *f = &a->p->funcs[i];
+		uint32_t len = f->old_size > JUMP_SIZE ? f->old_size : JUMP_SIZE;
+
+		if (f->kind == HPK_FUNC_REPLACE)
+			add_guard(a, a->res.old_addr[i], a->res.old_addr[i] + len, GUARD_CODE,
+				  xasprintf("function %s", f->name));
+	}
+	for (size_t i = 0; i < a->res.nr_cold; i++)
+		add_guard(a, a->res.cold[i].lo, a->res.cold[i].hi, GUARD_CODE, xstrdup(a->res.cold[i].what));
+	if (a->retired) {
+		char id[33];
+
+		record_id_hex(a->retired->id, id);
+		add_guard(a, a->retired->region, rec_pkg_data_start(a->retired), GUARD_CODE,
+			  xasprintf("the code of package %s (being replaced)", id));
+	}
+}
+
+static void fill_outcome(struct apply_run *a)
+{
+	struct outcome *o = a->out;
+
+	o->module = xstrdup(a->res.mod->path);
+	o->module_bias = a->res.mod->bias;
+	o->region = a->base;
+	o->region_size = a->l.size;
+	if (a->retired)
+		record_id_hex(a->retired->id, o->retired);
+	for (uint32_t i = 0; i < a->p->nr_funcs; i++) {
+		const struct hpk_func *f = &a->p->funcs[i];
+
+		if (f->kind != HPK_FUNC_REPLACE)
+			continue;
+		o->funcs = xrealloc(o->funcs, (o->nr_funcs + 1) * sizeof(*o->funcs));
+		o->funcs[o->nr_funcs++] = (struct outcome_func){
+			.name = xstrdup(f->name),
+			.file = xstrdup(func_source(a->p, f) ? func_source(a->p, f) : ""),
+			.addr = a->res.old_addr[i],
+			.target = a->base ? a->base + a->l.func_off[i] : 0,
+			.size = f->old_size,
+		};
+	}
+}
+
+/* Step 1: everything that needs no attach. */
+static int prepare(struct apply_run *a, pid_t pid, const struct hpapply_options *o, struct hp_err *err)
+{
+	const struct hpk *p = a->p;
+	uint64_t cand;
+	int st;
+
+	if (!replaces_something(p)) {
+		hp_err_set(err, "package %s replaces no function; nothing to apply", a->out->id);
+		return HP_EXIT_DIFF;
+	}
+	if (session_open(&a->s, pid, o, err) < 0 || session_check_seccomp(&a->s, err) < 0)
+		return HP_EXIT_ERROR;
+	if (record_find_id(&a->s.rec, p->id)) {
+		hp_err_set(err, "process %d: package %s is already applied (hpapply -p %d --list)", (int)pid,
+			   a->out->id, (int)pid);
+		return HP_EXIT_DIFF;
+	}
+	st = resolve_module(&a->s.mods, &a->s.tr, &a->s.rec, p, o->module, &a->res, err);
+	if (st == HP_EXIT_OK)
+		st = check_jump_room(a, err);
+	if (st == HP_EXIT_OK)
+		st = resolve_externs(&a->s.mods, p, &a->res, err);
+	if (st != HP_EXIT_OK)
+		return st;
+	a->retired = find_retired(&a->s.rec, a->res.mod);
+	layout_init(&a->l, p);
+	a->image = xmalloc(a->l.size);
+	if (place_candidates(&a->s.maps, a->res.mod->lo, a->res.mod->hi, a->l.size, &cand, 1) == 0) {
+		hp_err_set(err, "process %d: no free address range of %llu bytes within 2 GiB of %s",
+			   (int)pid, (unsigned long long)a->l.size, a->res.mod->path);
+		return HP_EXIT_ERROR;
+	}
+	/* every relocation resolves at a candidate address (an IFUNC's
+	 * resolver stands in for its implementation: same library, same reach) */
+	if (place_relocate(p, &a->l, cand, a->res.ext, a->image, err) < 0) {
+		char msg[sizeof(err->msg)];
+
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		hp_err_clear(err);
+		hp_err_set(err, "process %d: %s; not applied", (int)pid, msg);
+		return HP_EXIT_DIFF;
+	}
+	build_guards(a);
+	return HP_EXIT_OK;
+}
+
+/* Step 2: map the region near the module and fill it. */
+static int place_package(struct apply_run *a, struct hp_err *err)
+{
+	uint64_t cand[16];
+	size_t n = place_candidates(&a->s.maps, a->res.mod->lo, a->res.mod->hi, a->l.size, cand, 16);
+	const struct layout *l = &a->l;
+
+	for (size_t i = 0; i < n && !a->base; i++) {
+		int r = session_mmap(&a->s, cand[i], l->size, PROT_READ | PROT_WRITE, &a->base, err);
+
+		if (r < 0)
+			return -1;
+	}
+	if (!a->base)
+		return hp_err_set(err, "process %d: could not map %llu bytes within 2 GiB of %s", (int)a->s.pid,
+				  (unsigned long long)l->size, a->res.mod->path);
+	if (session_prepare_record(&a->s, a->base, err) < 0 ||
+	    resolve_ifuncs(&a->s.tr, a->p, &a->res, err) < 0 ||
+	    place_relocate(a->p, l, a->base, a->res.ext, a->image, err) < 0 ||
+	    tracee_write(&a->s.tr, a->base, a->image, l->size, err) < 0 ||
+	    session_mprotect(&a->s, a->base, l->rodata_off, PROT_READ | PROT_EXEC, err) < 0)
+		return -1;
+	if (l->rodata_size &&
+	    session_mprotect(&a->s, a->base + l->rodata_off, l->data_off - l->rodata_off, PROT_READ, err) < 0)
+		return -1;
+	return 0;
+}
+
+static void jump_bytes(uint64_t from, uint64_t to, uint8_t out[JUMP_SIZE])
+{
+	out[0] = 0xe9;   /* jmp rel32 */
+	put_le(out + 1, to - (from + JUMP_SIZE), 4);
+}
+
+static bool redirects(const struct apply_run *a, uint64_t addr)
+{
+	for (uint32_t i = 0; i < a->p->nr_funcs; i++)
+		if (a->p->funcs[i].kind == HPK_FUNC_REPLACE && a->res.old_addr[i] == addr)
+			return true;
+	return false;
+}
+
+static void new_rec_pkg(struct apply_run *a, struct rec_pkg *e, uint64_t seq)
+{
+	const struct hpk *p = a->p;
+
+	memset(e, 0, sizeof(*e));
+	memcpy(e->id, p->id, 16);
+	e->seq = seq;
+	e->module = xstrdup(a->res.mod->path);
+	e->module_bias = a->res.mod->bias;
+	e->region = a->base;
+	e->region_size = a->l.size;
+	e->code_size = a->l.code_size;
+	e->tool = xstrdup(p->tool_version ? p->tool_version : "");
+	e->funcs = xcalloc(p->nr_funcs, sizeof(*e->funcs));
+	for (uint32_t i = 0; i < p->nr_funcs; i++) {
+		const struct hpk_func *f = &p->funcs[i];
+		struct rec_func *rf;
+
+		if (f->kind != HPK_FUNC_REPLACE)
+			continue;
+		rf = &e->funcs[e->nr_funcs++];
+		rf->addr = a->res.old_addr[i];
+		rf->target = a->base + a->l.func_off[i];
+		rf->size = f->old_size;
+		rf->name = xstrdup(f->name);
+		rf->file = xstrdup(func_source(p, f) ? func_source(p, f) : "");
+	}
+}
+
+/* Step 4: the jumps, the record, the retired package's memory. */
+static int install(struct apply_run *a, struct hp_err *err)
+{
+	struct record next = { .present = true, .next_seq = a->s.rec.next_seq + 1 };
+	struct rec_pkg *mine;
+	int ret = 0;
+
+	next.pkgs = xcalloc(a->s.rec.nr_pkgs + 1, sizeof(*next.pkgs));
+	for (size_t i = 0; i < a->s.rec.nr_pkgs; i++)
+		if (&a->s.rec.pkgs[i] != a->retired)
+			rec_pkg_copy(&next.pkgs[next.nr_pkgs++], &a->s.rec.pkgs[i]);
+	mine = &next.pkgs[next.nr_pkgs++];
+	new_rec_pkg(a, mine, a->s.rec.next_seq);
+
+	for (uint32_t i = 0; a->retired && i < a->retired->nr_funcs && ret == 0; i++) {
+		const struct rec_func *f = &a->retired->funcs[i];
+
+		if (!redirects(a, f->addr))
+			ret = session_write(&a->s, f->addr, f->orig, JUMP_SIZE, err);
+	}
+	for (uint32_t i = 0; i < mine->nr_funcs && ret == 0; i++) {
+		struct rec_func *f = &mine->funcs[i];
+		const struct rec_func *before = record_find_func(&a->s.rec, f->addr);
+		uint8_t jmp[JUMP_SIZE];
+
+		/* the original bytes, not a retired package's jump */
+		if (before)
+			memcpy(f->orig, before->orig, JUMP_SIZE);
+		else
+			ret = tracee_read(&a->s.tr, f->addr, f->orig, JUMP_SIZE, err);
+		jump_bytes(f->addr, f->target, jmp);
+		if (ret == 0)
+			ret = session_write(&a->s, f->addr, jmp, JUMP_SIZE, err);
+	}
+	if (ret == 0) {
+		if (a->retired)
+			session_plan_release(&a->s, a->retired, &next, a->out);
+		session_plan_collect(&a->s, &next);
+		ret = session_write_record(&a->s, &next, err);
+	}
+	record_free(&next);
+	return ret;
+}
+
+static void free_run(struct apply_run *a)
+{
+	resolution_free(&a->res);
+	layout_free(&a->l);
+	for (size_t i = 0; i < a->nr_guards; i++)
+		free(a->labels[i]);
+	free(a->labels);
+	free(a->guards);
+	free(a->image);
+}
+
+int hpapply_apply(pid_t pid, const struct hpk *p, const struct hpapply_options *o, struct outcome *out,
+		  struct hp_err *err)
+{
+	struct apply_run a = { .p = p, .out = out };
+	int st;
+
+	memset(out, 0, sizeof(*out));
+	hpk_id_hex(p, out->id);
+	a.s.tr.mem_fd = -1;
+	st = prepare(&a, pid, o, err);
+	if (st == HP_EXIT_OK && session_stop(&a.s, err) < 0)
+		st = HP_EXIT_ERROR;
+	if (st == HP_EXIT_OK && !o->dry_run)
+		st = resolve_recheck(&a.s.tr, &a.s.rec, p, &a.res, err);
+	if (st == HP_EXIT_OK && !o->dry_run && place_package(&a, err) < 0)
+		st = HP_EXIT_ERROR;
+	if (st == HP_EXIT_OK)
+		st = session_wait_safe(&a.s, a.guards, a.nr_guards, out, "applied", err);
+	if (st == HP_EXIT_OK && !o->dry_run && install(&a, err) < 0)
+		st = HP_EXIT_ERROR;
+	if (st == HP_EXIT_OK) {
+		session_commit(&a.s);
+		session_unmap_planned(&a.s, out);
+	} else if (tracee_is_stopped(&a.s.tr))
+		session_rollback(&a.s);
+	if (st != HP_EXIT_OK)
+		a.base = 0;   /* unmapped again, or never mapped */
+	if (a.res.mod)
+		fill_outcome(&a);
+	out->threads = 0;
+	for_each_live_thread(&a.s.tr, th)
+		out->threads++;
+	session_close(&a.s, out);
+	free_run(&a);
+	return st;
+}

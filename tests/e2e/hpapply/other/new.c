@@ -1,0 +1,16 @@
+/* other: the fix for the other build. */
+#include <stdio.h>
+
+__attribute__((noinline)) int compute(int x)
+{
+	return x * 3 + 5;
+}
+
+const char *step(int i)
+{
+	static char buf[64];
+
+	snprintf(buf, sizeof(buf), "compute=%d", compute(7));
+	(void)i;
+	return buf;
+}
