@@ -606,7 +606,8 @@ void diff_objects(struct hp_elf *old, struct hp_elf *new, bool all, struct hp_di
 		}
 		d->nr_changes = w;
 	}
-	qsort(d->changes, d->nr_changes, sizeof(*d->changes), cmp_change);
+	if (d->nr_changes > 1)  /* changes is NULL when there are none */
+		qsort(d->changes, d->nr_changes, sizeof(*d->changes), cmp_change);
 	add_notes(d);
 }
 

@@ -144,8 +144,9 @@ int64_t reloc_target_offset(uint32_t type, int64_t addend, uint32_t field, uint3
 {
 	const struct hp_reloc_info *ri = reloc_info(type);
 
+	/* wraps rather than overflows on a hostile addend */
 	if (ri && ri->pcrel && insn_end >= field)
-		return addend + (int64_t)(insn_end - field);
+		return (int64_t)((uint64_t)addend + (insn_end - field));
 	return addend;
 }
 

@@ -81,6 +81,12 @@ static int load_sections(struct hp_elf *e, struct hp_err *err)
 		sec->size = sh.sh_size;
 		sec->addralign = sh.sh_addralign;
 		sec->entsize = sh.sh_entsize;
+		/* No object has a section of 2^40 bytes; NOBITS sizes are not bounded
+		 * by the file, and symbol values up to them would let offset
+		 * arithmetic (value + addend) overflow in later passes. */
+		if (sh.sh_size >= (UINT64_C(1) << 40))
+			return hp_err_set(err, "%s: section %s claims %llu bytes (corrupt object)",
+					  e->path, sec->name, (unsigned long long)sh.sh_size);
 		if (sh.sh_type != SHT_NOBITS && sh.sh_type != SHT_NULL && sh.sh_size) {
 			Elf_Data *data;
 
@@ -303,7 +309,7 @@ static void slice_symbol_relocs(struct hp_elf *e)
 			continue;
 		lo = reloc_lower_bound(s->sec, s->value);
 		hi = reloc_lower_bound(s->sec, s->value + s->size);
-		s->relocs = s->sec->relocs + lo;
+		s->relocs = s->sec->relocs ? s->sec->relocs + lo : NULL;
 		s->nr_relocs = hi - lo;
 	}
 }

@@ -138,13 +138,13 @@ struct hp_symbol *find_symbol_containing(const struct hp_section *sec, uint64_t 
 struct hp_symbol *find_symbol_at(const struct hp_section *sec, uint64_t offset);
 
 #define for_each_sec(e, s) \
-	for (struct hp_section *s = (e)->sections; s < (e)->sections + (e)->nr_sections; s++)
+	for (struct hp_section *s = (e)->sections; s && s < (e)->sections + (e)->nr_sections; s++)
 #define for_each_sym(e, s) \
-	for (struct hp_symbol *s = (e)->symbols; s < (e)->symbols + (e)->nr_symbols; s++)
+	for (struct hp_symbol *s = (e)->symbols; s && s < (e)->symbols + (e)->nr_symbols; s++)
 #define sym_for_each_reloc(sym, r) \
-	for (struct hp_reloc *r = (sym)->relocs; r < (sym)->relocs + (sym)->nr_relocs; r++)
+	for (struct hp_reloc *r = (sym)->relocs; r && r < (sym)->relocs + (sym)->nr_relocs; r++)
 #define sec_for_each_reloc(sec, r) \
-	for (struct hp_reloc *r = (sec)->relocs; r < (sec)->relocs + (sec)->nr_relocs; r++)
+	for (struct hp_reloc *r = (sec)->relocs; r && r < (sec)->relocs + (sec)->nr_relocs; r++)
 
 /* Predicates; see elfobj.c for the reason behind each. */
 bool is_func_sym(const struct hp_symbol *s);

@@ -293,7 +293,7 @@ static void hash_anon_region(XXH3_state_t *st, const struct hp_section *sec, uin
 {
 	size_t lo = first_reloc_at(sec, start), hi = first_reloc_at(sec, start + len);
 
-	hash_bytes_masked(st, sec->data, start, len, sec->relocs + lo, hi - lo);
+	hash_bytes_masked(st, sec->data, start, len, hi > lo ? sec->relocs + lo : NULL, hi - lo);
 	for (size_t i = lo; i < hi; i++) {
 		struct hp_target t;
 

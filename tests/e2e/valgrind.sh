@@ -1,0 +1,154 @@
+#!/bin/sh
+# valgrind.sh - run the tools under valgrind on a few fixtures: no memory
+# errors, no definite or indirect leaks, on success and on error paths.
+#
+#   sh tests/e2e/valgrind.sh BUILD_DIR
+#
+# Sanitizers and valgrind do not mix, so when BUILD_DIR is a sanitizer
+# build (make check's build/check) the tools are built again without them
+# in build/valgrind (make BUILD=build/valgrind OPT=-O1, incremental).
+# Runs: tests/e2e/fixtures.sh with hpdiff under valgrind on a few fixtures
+# (VALGRIND_FIXTURES, "all" for every one: about 2 s a case), hpdiff
+# --json --all, hpdiff on a truncated object (the exit-2 path), and
+# hpbuild -o on a pair and on a truncated object, hpverify (plain, --audit
+# --json) on the package and on a truncated one, hpapply on the truncated
+# one (refused before it looks at a process).  hpapply on a live process
+# is not run here: ptrace under valgrind is slow and its own suite covers
+# it; the unit tests are the same library code, run under ASan/UBSan.
+# Prints PASS/FAIL lines and "valgrind: N passed, M failed"; exit 1 on a
+# failure, 2 when valgrind or the build is missing.
+# Environment: VALGRIND_TOOLS (default "hpdiff hpbuild hpverify hpapply":
+# those with a main.c are built and run), VALGRIND_FIXTURES (fixture names,
+# or "all").
+set -u
+[ $# -eq 1 ] || { echo "usage: sh tests/e2e/valgrind.sh BUILD_DIR" >&2; exit 2; }
+build=$1
+root=$(cd "$(dirname "$0")/../.." && pwd)
+case $build in /*) ;; *) build=$(pwd)/$build ;; esac
+command -v valgrind >/dev/null 2>&1 || { echo "valgrind.sh: valgrind not installed (make deps)" >&2; exit 2; }
+export LC_ALL=C
+
+if nm "$build/libhp.a" 2>/dev/null | grep -q __asan_; then
+	vbuild=$root/build/valgrind
+	set --
+	for t in ${VALGRIND_TOOLS:-hpdiff hpbuild hpverify hpapply}; do
+		[ -f "$root/$t/main.c" ] && set -- "$@" "build/valgrind/$t"
+	done
+	# a fresh make: not the jobserver of a make check that may run us
+	if ! (cd "$root" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		make -s -j2 --no-print-directory BUILD=build/valgrind OPT=-O1 "$@") >"${TMPDIR:-/tmp}/hpvalgrind-build.$$" 2>&1; then
+		echo "valgrind.sh: building the tools in build/valgrind failed:" >&2
+		tail -n 5 "${TMPDIR:-/tmp}/hpvalgrind-build.$$" >&2
+		rm -f "${TMPDIR:-/tmp}/hpvalgrind-build.$$"
+		exit 2
+	fi
+	rm -f "${TMPDIR:-/tmp}/hpvalgrind-build.$$"
+else
+	vbuild=$build
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/hpvalgrind.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+passed=0
+failed=0
+# vg NAME EXPECTED-EXITS CMD...: run CMD under valgrind.
+vg() {
+	vg_name=$1 vg_want=$2
+	shift 2
+	timeout 300 valgrind -q --error-exitcode=99 --leak-check=full \
+		--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+		--track-origins=yes --log-file="$tmp/vg.log" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	case " $vg_want " in
+	*" $rc "*)
+		echo "PASS $vg_name (exit $rc)"
+		passed=$((passed + 1))
+		;;
+	*)
+		if [ $rc -eq 99 ]; then
+			echo "FAIL $vg_name: valgrind found errors:"
+			grep -v '^==[0-9]*== *$' "$tmp/vg.log" | head -n 25 | sed 's/^/    /'
+		else
+			echo "FAIL $vg_name: exit $rc (want $vg_want): $(head -n 1 "$tmp/err")"
+		fi
+		failed=$((failed + 1))
+		;;
+	esac
+}
+
+# compile FIXTURE CC DIR: DIR/old.o and DIR/new.o as tests/e2e/fixtures.sh does.
+compile() {
+	c_src=$(echo "${1#*-}" | tr '-' '_').c
+	c_flags=$(sed -n '/^[[:space:]]*#/d; /[^[:space:]]/{p;q;}' "$root/fixtures/$1/cflags" 2>/dev/null)
+	[ -n "$c_flags" ] || c_flags="-O2 -g -ffunction-sections -fdata-sections"
+	for v in old new; do
+		mkdir -p "$3/$v"
+		cp "$root/fixtures/$1/$v.c" "$3/$v/$c_src"
+		# shellcheck disable=SC2086
+		(cd "$3/$v" && $2 $c_flags -c "$c_src" -o "../$v.o") || return 1
+	done
+}
+
+# The fixture suite itself (tests/e2e/fixtures.sh: hpdiff's report checked
+# against each fixture's expectations), with hpdiff run under valgrind by a
+# wrapper; a valgrind error makes hpdiff exit 99, which fixtures.sh fails.
+mkdir -p "$tmp/vgbin"
+cat >"$tmp/vgbin/hpdiff" <<WRAPPER
+#!/bin/sh
+exec valgrind -q --error-exitcode=99 --leak-check=full \\
+	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \\
+	--log-file="$tmp/vgfix.%p" "$vbuild/hpdiff" "\$@"
+WRAPPER
+chmod +x "$tmp/vgbin/hpdiff"
+fixtures=${VALGRIND_FIXTURES:-01-body-change 10-switch-jump-table 13-cold-split 18-new-tls 30-O0-static-locals 35-part-split}
+[ "$fixtures" = all ] && fixtures=
+set --
+for f in $fixtures; do
+	[ -d "$root/fixtures/$f" ] && set -- "$@" "$f"
+done
+if [ -n "$fixtures" ] && [ $# -eq 0 ]; then
+	echo "FAIL fixtures under valgrind: none of $fixtures exists"
+	failed=$((failed + 1))
+elif sh "$root/tests/e2e/fixtures.sh" "$tmp/vgbin" "$@" >"$tmp/fixtures.out" 2>&1; then
+	echo "PASS hpdiff under valgrind in tests/e2e/fixtures.sh ($(tail -n 1 "$tmp/fixtures.out"))"
+	passed=$((passed + 1))
+else
+	echo "FAIL hpdiff under valgrind in tests/e2e/fixtures.sh:"
+	grep -v '^PASS' "$tmp/fixtures.out" | head -n 10 | sed 's/^/    /'
+	for l in "$tmp"/vgfix.*; do
+		[ -s "$l" ] && grep -v '^==[0-9]*== *$' "$l" | head -n 25 | sed 's/^/    /'
+	done
+	failed=$((failed + 1))
+fi
+
+if ! compile 10-switch-jump-table gcc "$tmp/10-switch-jump-table-gcc"; then
+	echo "FAIL fixtures/10-switch-jump-table gcc: does not compile"
+	failed=$((failed + 1))
+fi
+w=$tmp/10-switch-jump-table-gcc
+if [ -f "$w/new.o" ]; then
+	vg "hpdiff --json --all" "1" "$vbuild/hpdiff" --json --all "$w/old.o" "$w/new.o"
+	head -c 3000 "$w/new.o" >"$w/cut.o"
+	vg "hpdiff on a truncated object" "2" "$vbuild/hpdiff" "$w/old.o" "$w/cut.o"
+	if [ -x "$vbuild/hpbuild" ]; then
+		mkdir -p "$w/pkg"
+		vg "hpbuild -o" "0" "$vbuild/hpbuild" -q "$w/old.o" "$w/new.o" -o "$w/pkg/x.hpk"
+		vg "hpbuild on a truncated object" "2" "$vbuild/hpbuild" -q "$w/old.o" "$w/cut.o" -o "$w/pkg/y.hpk"
+		if [ -x "$vbuild/hpverify" ] && [ -f "$w/pkg/x.hpk" ]; then
+			vg "hpverify on the package" "0 1" "$vbuild/hpverify" "$w/pkg/x.hpk"
+			head -c 200 "$w/pkg/x.hpk" >"$w/pkg/cut.hpk"
+			vg "hpverify on a truncated package" "2" "$vbuild/hpverify" "$w/pkg/cut.hpk"
+			vg "hpverify --audit --json" "0 1" "$vbuild/hpverify" --audit --json "$w/pkg/x.hpk"
+			# refused before it looks at the process (this shell)
+			[ -x "$vbuild/hpapply" ] &&
+				vg "hpapply on a truncated package" "2" "$vbuild/hpapply" -p $$ "$w/pkg/cut.hpk"
+		fi
+	fi
+fi
+[ -x "$vbuild/hpbuild" ] || echo "SKIP hpbuild: not built yet"
+[ -x "$vbuild/hpverify" ] || echo "SKIP hpverify: not built yet"
+echo "valgrind: $passed passed, $failed failed"
+[ $failed -eq 0 ]
