@@ -113,55 +113,69 @@ static char *source_name_of(const struct hp_symbol *s)
 	return xstrndup(s->name, (size_t)(dot - s->name));
 }
 
-/* Which functions refer to static local v: candidates for its owner. */
-static const char *reloc_owner_of(struct hp_elf *e, const struct hp_symbol *v,
-				  const struct hp_dwarf *d, const char *var_name)
-{
-	const char *best = NULL;
-	bool best_in_dwarf = false;
+/* A static local's owner: the function that refers to it. */
+struct owner_pick {
+	const char *key;  /* the owner's key, NULL while none refers to it */
+	bool in_dwarf;    /* DWARF says that function declares the variable */
+};
 
+/* Of the functions that refer to a static local, prefer the one DWARF says
+ * declares it, then the smallest key: stable whatever the symbol order. */
+static void consider_owner(struct owner_pick *p, const struct hp_symbol *f,
+			   const struct hp_symbol *v, const struct hp_dwarf *d)
+{
+	char *fname = source_name_of(f), *vname = source_name_of(v);
+	bool in_dwarf = d && dwarf_find_var(d, fname, vname);
+
+	free(fname);
+	free(vname);
+	if (!p->key || (in_dwarf && !p->in_dwarf) ||
+	    (in_dwarf == p->in_dwarf && strcmp(f->key, p->key) < 0)) {
+		p->key = f->key;
+		p->in_dwarf = in_dwarf;
+	}
+}
+
+/* One pass over every function's relocations records, for each numbered
+ * static local, the function that owns it: linear in the relocations
+ * rather than (static locals x relocations), which dominated large files. */
+static void key_static_locals(struct hp_elf *e)
+{
+	struct owner_pick *pick = xcalloc(e->nr_symbols ? e->nr_symbols : 1, sizeof(*pick));
+	bool *numbered = xcalloc(e->nr_symbols ? e->nr_symbols : 1, sizeof(*numbered));
+	bool any = false;
+
+	for_each_sym(e, s)
+		any |= numbered[s - e->symbols] = is_numbered_static_local(s);
 	for_each_sym(e, f) {
-		if (f->kind != HP_SYM_FUNC)
+		if (!any || f->kind != HP_SYM_FUNC)
 			continue;
 		sym_for_each_reloc(f, r) {
 			struct hp_target t;
-			char *fname;
-			bool in_dwarf;
+			size_t vi;
 
 			resolve_target(f->sec, r, &t);
-			if (t.kind != HP_TARGET_SYMBOL || t.sym != v)
+			if (t.kind != HP_TARGET_SYMBOL || !t.sym)
 				continue;
-			fname = source_name_of(f);
-			in_dwarf = d && dwarf_find_var(d, fname, var_name);
-			free(fname);
-			/* prefer the function DWARF says declares it, then the
-			 * smallest key: stable whatever the symbol order */
-			if (!best || (in_dwarf && !best_in_dwarf) ||
-			    (in_dwarf == best_in_dwarf && strcmp(f->key, best) < 0)) {
-				best = f->key;
-				best_in_dwarf = in_dwarf;
-			}
-			break;
+			vi = (size_t)(t.sym - e->symbols);
+			if (vi < e->nr_symbols && numbered[vi])
+				consider_owner(&pick[vi], f, t.sym, e->dwarf);
 		}
 	}
-	return best;
-}
-
-static void key_static_locals(struct hp_elf *e)
-{
 	for_each_sym(e, s) {
-		const char *owner;
 		char *base, *key;
 
-		if (!is_numbered_static_local(s))
+		if (!numbered[s - e->symbols])
 			continue;
 		base = source_name_of(s);
-		owner = reloc_owner_of(e, s, e->dwarf, base);
-		key = owner ? xasprintf("%s@%s", base, owner) : xstrdup(base);
+		key = pick[s - e->symbols].key ? xasprintf("%s@%s", base, pick[s - e->symbols].key)
+					       : xstrdup(base);
 		free(base);
 		free(s->key);
 		s->key = key;
 	}
+	free(numbered);
+	free(pick);
 }
 
 static int cmp_sym_key_then_name(const void *a, const void *b)
