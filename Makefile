@@ -2,6 +2,7 @@
 #
 #   make            build the tools (build/)
 #   make demo       install missing build dependencies, build, run a demo
+#   make live-demo  build, then patch a running program and revert it
 #   make check      install missing build dependencies, build with ASan and
 #                   UBSan (build/check/), run every test
 #   make bench      benchmarks (bench/README.md)
@@ -34,7 +35,7 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TESTHELP_SRC := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 TESTHELP_OBJ := $(TESTHELP_SRC:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all deps demo check unit e2e bench fuzz fuzz-replay install clean
+.PHONY: all deps demo live-demo check unit e2e bench fuzz fuzz-replay install clean
 .SECONDARY:
 
 all: $(TOOL_BINS)
@@ -80,6 +81,9 @@ unit-bins: $(UNIT_BINS)
 
 demo: deps all
 	@sh scripts/demo.sh $(BUILD)
+
+live-demo: deps all
+	@sh scripts/live-demo.sh $(BUILD)
 
 bench: deps all
 	@sh bench/run.sh $(BUILD)
