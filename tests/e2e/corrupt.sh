@@ -255,19 +255,12 @@ objects="10-switch-jump-table gcc old
 13-cold-split clang new
 18-new-tls gcc new"
 
-default_flags="-O2 -g -ffunction-sections -fdata-sections"
-fixture_flags() {
-	if [ -f "$1/cflags" ]; then
-		sed -n '/^[[:space:]]*#/d; /[^[:space:]]/{p;q;}' "$1/cflags"
-	else
-		echo "$default_flags"
-	fi
-}
+. "$root/tests/e2e/lib/fixture.sh"
 
 # compile FIXTURE CC DIR: DIR/old.o and DIR/new.o as tests/e2e/fixtures.sh does.
 compile() {
 	c_src=$(echo "${1#*-}" | tr '-' '_').c
-	case $2 in gcc) c_cc=${GCC:-gcc} ;; clang) c_cc=${CLANG:-clang} ;; esac
+	c_cc=$(compiler_cmd "$2")
 	for v in old new; do
 		mkdir -p "$3/$v"
 		cp "$root/fixtures/$1/$v.c" "$3/$v/$c_src"

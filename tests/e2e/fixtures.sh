@@ -27,19 +27,10 @@ usage() {
 }
 
 [ $# -ge 1 ] || usage
-build_dir=$1
+. "$(dirname "$0")/lib/fixture.sh"
+need_tools fixtures.sh "$1" hpdiff
 shift
 hpdiff=$build_dir/hpdiff
-case $hpdiff in /*) ;; *) hpdiff=$(pwd)/$hpdiff ;; esac
-if [ ! -x "$hpdiff" ]; then
-	echo "fixtures.sh: $hpdiff: no such executable (run make first)" >&2
-	exit 2
-fi
-
-root=$(cd "$(dirname "$0")/../.." && pwd)
-fixdir=$root/fixtures
-default_flags="-O2 -g -ffunction-sections -fdata-sections"
-compilers=${FIXTURE_COMPILERS:-gcc clang}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hpfixtures.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT
@@ -48,37 +39,7 @@ trap 'exit 143' TERM
 
 # The fixtures to run: the arguments, or every fixtures/NN-* directory.
 list=$tmp/list
-: >"$list"
-if [ $# -eq 0 ]; then
-	for d in "$fixdir"/[0-9]*-*/; do
-		[ -d "$d" ] && echo "${d%/}" >>"$list"
-	done
-else
-	for a in "$@"; do
-		a=${a%/}
-		if [ -f "$a/expect" ]; then
-			(cd "$a" && pwd) >>"$list"
-		elif [ -f "$fixdir/${a#fixtures/}/expect" ]; then
-			echo "$fixdir/${a#fixtures/}" >>"$list"
-		else
-			echo "fixtures.sh: $a: not a fixture (no expect file)" >&2
-			exit 2
-		fi
-	done
-fi
-if [ ! -s "$list" ]; then
-	echo "fixtures.sh: no fixtures found in $fixdir" >&2
-	exit 2
-fi
-
-# fixture_flags DIR: the first non-comment line of DIR/cflags, or the default.
-fixture_flags() {
-	if [ -f "$1/cflags" ]; then
-		sed -n '/^[[:space:]]*#/d; /[^[:space:]]/{p;q;}' "$1/cflags"
-	else
-		echo "$default_flags"
-	fi
-}
+fixture_list fixtures.sh expect "$list" "$@"
 
 # expected_entries DIR CC OUT BAD: write "STATUS KIND NAME<TAB>REASON"
 # lines of DIR/expect that apply to compiler CC into OUT; malformed lines

@@ -17,16 +17,12 @@
 set -u
 
 [ $# -ge 1 ] && [ $# -le 2 ] || { echo "usage: sh tests/e2e/hpapply-threads.sh BUILD_DIR [CYCLES]" >&2; exit 2; }
-build_dir=$1
 cycles=${2:-200}
-case $build_dir in /*) ;; *) build_dir=$(pwd)/$build_dir ;; esac
-for t in hpapply hpbuild; do
-	[ -x "$build_dir/$t" ] || { echo "hpapply-threads.sh: $build_dir/$t: no such executable (run make first)" >&2; exit 2; }
-done
+. "$(dirname "$0")/lib/fixture.sh"
+need_tools hpapply-threads.sh "$1" hpapply hpbuild
 hpapply=$build_dir/hpapply
-root=$(cd "$(dirname "$0")/../.." && pwd)
 src=$root/tests/e2e/hpapply
-cflags="-O2 -g -ffunction-sections -fdata-sections"
+cflags=$default_flags
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hpapply-threads.XXXXXX") || exit 2
 pid=""

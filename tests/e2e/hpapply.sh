@@ -45,19 +45,12 @@ usage() {
 }
 
 [ $# -eq 1 ] || usage
-build_dir=$1
-case $build_dir in /*) ;; *) build_dir=$(pwd)/$build_dir ;; esac
-for t in hpapply hpbuild; do
-	if [ ! -x "$build_dir/$t" ]; then
-		echo "hpapply.sh: $build_dir/$t: no such executable (run make first)" >&2
-		exit 2
-	fi
-done
+. "$(dirname "$0")/lib/fixture.sh"
+need_tools hpapply.sh "$1" hpapply hpbuild
 hpapply=$build_dir/hpapply
 hpbuild=$build_dir/hpbuild
-root=$(cd "$(dirname "$0")/../.." && pwd)
 src=$root/tests/e2e/hpapply
-cflags="-O2 -g -ffunction-sections -fdata-sections"
+cflags=$default_flags
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hpapply-e2e.XXXXXX") || exit 2
 pids=""

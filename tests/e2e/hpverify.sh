@@ -29,19 +29,12 @@
 set -u
 
 [ $# -eq 1 ] || { echo "usage: sh tests/e2e/hpverify.sh BUILD_DIR" >&2; exit 2; }
-build_dir=$1
-case $build_dir in /*) ;; *) build_dir=$(pwd)/$build_dir ;; esac
-for t in hpbuild hpverify libhp.a; do
-	if [ ! -e "$build_dir/$t" ]; then
-		echo "hpverify.sh: $build_dir/$t: missing (run make first)" >&2
-		exit 2
-	fi
-done
+. "$(dirname "$0")/lib/fixture.sh"
+need_tools hpverify.sh "$1" hpbuild hpverify
+[ -e "$build_dir/libhp.a" ] || { echo "hpverify.sh: $build_dir/libhp.a: missing (run make first)" >&2; exit 2; }
 hpbuild=$build_dir/hpbuild
 hpverify=$build_dir/hpverify
-root=$(cd "$(dirname "$0")/../.." && pwd)
-compilers=${FIXTURE_COMPILERS:-gcc clang}
-flags="-O2 -g -ffunction-sections -fdata-sections"
+flags=$default_flags
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hpverify.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT

@@ -36,23 +36,12 @@ usage() {
 }
 
 [ $# -ge 1 ] || usage
-build_dir=$1
+. "$(dirname "$0")/lib/fixture.sh"
+need_tools package.sh "$1" hpdiff hpbuild hpverify
 shift
-case $build_dir in /*) ;; *) build_dir=$(pwd)/$build_dir ;; esac
-for t in hpdiff hpbuild hpverify; do
-	if [ ! -x "$build_dir/$t" ]; then
-		echo "package.sh: $build_dir/$t: no such executable (run make first)" >&2
-		exit 2
-	fi
-done
 hpdiff=$build_dir/hpdiff
 hpbuild=$build_dir/hpbuild
 hpverify=$build_dir/hpverify
-
-root=$(cd "$(dirname "$0")/../.." && pwd)
-fixdir=$root/fixtures
-default_flags="-O2 -g -ffunction-sections -fdata-sections"
-compilers=${FIXTURE_COMPILERS:-gcc clang}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hppackage.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT
@@ -60,37 +49,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 list=$tmp/list
-: >"$list"
-if [ $# -eq 0 ]; then
-	for d in "$fixdir"/[0-9]*-*/; do
-		[ -f "$d/old.c" ] && echo "${d%/}" >>"$list"
-	done
-else
-	for a in "$@"; do
-		a=${a%/}
-		if [ -f "$a/old.c" ]; then
-			(cd "$a" && pwd) >>"$list"
-		elif [ -f "$fixdir/${a#fixtures/}/old.c" ]; then
-			echo "$fixdir/${a#fixtures/}" >>"$list"
-		else
-			echo "package.sh: $a: not a fixture (no old.c)" >&2
-			exit 2
-		fi
-	done
-fi
-[ -s "$list" ] || { echo "package.sh: no fixtures found" >&2; exit 2; }
-
-fixture_flags() {
-	if [ -f "$1/cflags" ]; then
-		sed -n '/^[[:space:]]*#/d; /[^[:space:]]/{p;q;}' "$1/cflags"
-	else
-		echo "$default_flags"
-	fi
-}
-
-compiler_cmd() {
-	case $1 in gcc) echo "${GCC:-gcc}" ;; clang) echo "${CLANG:-clang}" ;; *) echo "$1" ;; esac
-}
+fixture_list package.sh old.c "$list" "$@"
 
 # run_tool OUT ERR CMD...: run with a time limit; sets rc.
 run_tool() {

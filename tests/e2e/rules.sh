@@ -32,20 +32,11 @@ usage() {
 }
 
 [ $# -ge 1 ] || usage
-build_dir=$1
+. "$(dirname "$0")/lib/fixture.sh"
+need_tools rules.sh "$1" hpbuild
 shift
-case $build_dir in /*) ;; *) build_dir=$(pwd)/$build_dir ;; esac
 hpbuild=$build_dir/hpbuild
 hpverify=$build_dir/hpverify
-if [ ! -x "$hpbuild" ]; then
-	echo "rules.sh: $hpbuild: no such executable (run make first)" >&2
-	exit 2
-fi
-
-root=$(cd "$(dirname "$0")/../.." && pwd)
-fixdir=$root/fixtures
-default_flags="-O2 -g -ffunction-sections -fdata-sections"
-compilers=${FIXTURE_COMPILERS:-gcc clang}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hprules.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT
@@ -53,41 +44,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 list=$tmp/list
-: >"$list"
-if [ $# -eq 0 ]; then
-	for d in "$fixdir"/[0-9]*-*/; do
-		[ -f "$d/findings" ] && echo "${d%/}" >>"$list"
-	done
-else
-	for a in "$@"; do
-		a=${a%/}
-		if [ -f "$a/findings" ]; then
-			(cd "$a" && pwd) >>"$list"
-		elif [ -f "$fixdir/${a#fixtures/}/findings" ]; then
-			echo "$fixdir/${a#fixtures/}" >>"$list"
-		else
-			echo "rules.sh: $a: not a rule fixture (no findings file)" >&2
-			exit 2
-		fi
-	done
-fi
-if [ ! -s "$list" ]; then
-	echo "rules.sh: no rule fixtures found in $fixdir" >&2
-	exit 2
-fi
-
-# first_line FILE: the first non-comment, non-blank line of FILE.
-first_line() {
-	sed -n '/^[[:space:]]*#/d; /[^[:space:]]/{p;q;}' "$1"
-}
-
-compiler_cmd() {
-	case $1 in gcc) echo "${GCC:-gcc}" ;; clang) echo "${CLANG:-clang}" ;; *) echo "$1" ;; esac
-}
-
-other_compiler() {
-	case $1 in gcc) echo clang ;; *) echo gcc ;; esac
-}
+fixture_list rules.sh findings "$list" "$@"
 
 # Default severity of a rule when a findings line does not give one.
 rule_severity() {

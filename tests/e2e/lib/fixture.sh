@@ -1,0 +1,84 @@
+# fixture.sh - what the end-to-end suites share: the tools under test
+# (need_tools: every suite), the fixtures to run and how a fixture is
+# compiled (fixtures.sh, package.sh, rules.sh, corrupt.sh).  Sourced by them (". lib/fixture.sh"), never run on
+# its own: tests/run.sh runs only tests/e2e/*.sh.
+#
+# Sets root (the tree), fixdir (its fixtures/), default_flags (the flags a
+# fixture without a cflags file is compiled with) and compilers (the
+# FIXTURE_COMPILERS to run, default "gcc clang").
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+fixdir=$root/fixtures
+default_flags="-O2 -g -ffunction-sections -fdata-sections"
+compilers=${FIXTURE_COMPILERS:-gcc clang}
+
+# need_tools SUITE BUILD_DIR TOOL...: sets build_dir (made absolute); exits
+# 2 naming the first TOOL that is not built there.
+need_tools() {
+	nt_suite=$1
+	build_dir=$2
+	shift 2
+	case $build_dir in /*) ;; *) build_dir=$(pwd)/$build_dir ;; esac
+	for nt_tool in "$@"; do
+		if [ ! -x "$build_dir/$nt_tool" ]; then
+			echo "$nt_suite: $build_dir/$nt_tool: no such executable (run make first)" >&2
+			exit 2
+		fi
+	done
+}
+
+# fixture_list SUITE MARKER LIST [FIXTURE...]: writes to file LIST the
+# fixture directories to run, one a line: the FIXTUREs named (a directory,
+# or a name under fixtures/), else every fixtures/NN-*/ that has a file
+# MARKER (expect, findings, old.c).  Exits 2 on a FIXTURE without MARKER,
+# or when there is none.
+fixture_list() {
+	fl_suite=$1 fl_marker=$2 fl_list=$3
+	shift 3
+	: >"$fl_list"
+	if [ $# -eq 0 ]; then
+		for fl_dir in "$fixdir"/[0-9]*-*/; do
+			[ -f "$fl_dir/$fl_marker" ] && echo "${fl_dir%/}" >>"$fl_list"
+		done
+	else
+		for fl_name in "$@"; do
+			fl_name=${fl_name%/}
+			if [ -f "$fl_name/$fl_marker" ]; then
+				(cd "$fl_name" && pwd) >>"$fl_list"
+			elif [ -f "$fixdir/${fl_name#fixtures/}/$fl_marker" ]; then
+				echo "$fixdir/${fl_name#fixtures/}" >>"$fl_list"
+			else
+				echo "$fl_suite: $fl_name: not a fixture for this suite (no $fl_marker file)" >&2
+				exit 2
+			fi
+		done
+	fi
+	if [ ! -s "$fl_list" ]; then
+		echo "$fl_suite: no fixtures with a $fl_marker file in $fixdir" >&2
+		exit 2
+	fi
+}
+
+# first_line FILE: the first line of FILE that is neither blank nor a comment.
+first_line() {
+	sed -n '/^[[:space:]]*#/d; /[^[:space:]]/{p;q;}' "$1"
+}
+
+# fixture_flags DIR: the fixture's compiler flags (DIR/cflags), or the default.
+fixture_flags() {
+	if [ -f "$1/cflags" ]; then
+		first_line "$1/cflags"
+	else
+		echo "$default_flags"
+	fi
+}
+
+# compiler_cmd CC: the command for compiler name CC (GCC, CLANG override).
+compiler_cmd() {
+	case $1 in gcc) echo "${GCC:-gcc}" ;; clang) echo "${CLANG:-clang}" ;; *) echo "$1" ;; esac
+}
+
+# other_compiler CC: clang for gcc, gcc for clang.
+other_compiler() {
+	case $1 in gcc) echo clang ;; *) echo gcc ;; esac
+}
