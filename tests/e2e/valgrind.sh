@@ -12,9 +12,10 @@
 # --json --all, hpdiff on a truncated object (the exit-2 path), and
 # hpbuild -o on a pair and on a truncated object, hpverify (plain, --audit
 # --json) on the package and on a truncated one, hpapply on the truncated
-# one (refused before it looks at a process).  hpapply on a live process
-# is not run here: ptrace under valgrind is slow and its own suite covers
-# it; the unit tests are the same library code, run under ASan/UBSan.
+# one (refused before it looks at a process), and hpapply applying,
+# listing and reverting a package in a live program (tests/e2e/hpapply's
+# body case).  The other hpapply cases run under ASan/UBSan in their own
+# suites; the unit tests are the same library code.
 # Prints PASS/FAIL lines and "valgrind: N passed, M failed"; exit 1 on a
 # failure, 2 when valgrind or the build is missing.
 # Environment: VALGRIND_TOOLS (default "hpdiff hpbuild hpverify hpapply":
@@ -147,6 +148,53 @@ if [ -f "$w/new.o" ]; then
 				vg "hpapply on a truncated package" "2" "$vbuild/hpapply" -p $$ "$w/pkg/cut.hpk"
 		fi
 	fi
+fi
+# hpapply on a live process: apply, list and revert the body case of
+# tests/e2e/hpapply, each under valgrind, and the program's answers change
+# and change back.
+# last_answer FILE WANT: the program's last line once it is WANT, or
+# whatever it is after 10 s
+last_answer() {
+	i=0
+	while [ "$(tail -n 1 "$1")" != "$2" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	tail -n 1 "$1"
+}
+live_hpapply() {
+	la=$tmp/live
+	mkdir -p "$la/old" "$la/new"
+	cp "$root/tests/e2e/hpapply/body/old.c" "$la/old/unit.c"
+	cp "$root/tests/e2e/hpapply/body/new.c" "$la/new/unit.c"
+	if ! (cd "$la/old" && gcc -O2 -g -ffunction-sections -fdata-sections -c unit.c) ||
+	   ! (cd "$la/new" && gcc -O2 -g -ffunction-sections -fdata-sections -c unit.c) ||
+	   ! gcc -O2 -o "$la/prog" "$root/tests/e2e/hpapply/main.c" "$la/old/unit.o" ||
+	   ! "$vbuild/hpbuild" -q -o "$la/p.hpk" "$la/old/unit.o" "$la/new/unit.o"; then
+		echo "FAIL hpapply under valgrind: building the body case failed"
+		failed=$((failed + 1))
+		return
+	fi
+	"$la/prog" >"$la/out" &
+	la_pid=$!
+	sleep 0.3
+	vg "hpapply on a live process" "0" "$vbuild/hpapply" -p "$la_pid" "$la/p.hpk"
+	la_applied=$(last_answer "$la/out" compute=22)
+	vg "hpapply --list on it" "0" "$vbuild/hpapply" -p "$la_pid" --list
+	vg "hpapply --revert on it" "0" "$vbuild/hpapply" -p "$la_pid" --revert
+	la_reverted=$(last_answer "$la/out" compute=15)
+	kill "$la_pid" 2>/dev/null
+	wait "$la_pid" 2>/dev/null
+	if [ "$la_applied" = compute=22 ] && [ "$la_reverted" = compute=15 ]; then
+		echo "PASS hpapply under valgrind changed the program's answer and back"
+		passed=$((passed + 1))
+	else
+		echo "FAIL hpapply under valgrind: answers '$la_applied' then '$la_reverted' (want compute=22, compute=15)"
+		failed=$((failed + 1))
+	fi
+}
+if [ -x "$vbuild/hpapply" ] && [ -x "$vbuild/hpbuild" ]; then
+	live_hpapply
 fi
 [ -x "$vbuild/hpbuild" ] || echo "SKIP hpbuild: not built yet"
 [ -x "$vbuild/hpverify" ] || echo "SKIP hpverify: not built yet"
