@@ -47,8 +47,12 @@ static void *load_job_run(void *arg)
 	struct load_job *j = arg;
 
 	hp_err_clear(&j->err);
-	j->e = j->in->data ? elf_open_mem(j->in->name, j->in->data, j->in->size, &j->err)
-			   : elf_open(j->in->name, &j->err);
+	if (!j->in->data)
+		j->e = elf_open(j->in->name, &j->err);
+	else if (j->in->borrow)
+		j->e = elf_open_borrowed(j->in->name, j->in->data, j->in->size, j->in->mapped, &j->err);
+	else
+		j->e = elf_open_mem(j->in->name, j->in->data, j->in->size, &j->err);
 	if (j->e)
 		diff_prepare(j->e);
 	return NULL;
@@ -83,7 +87,7 @@ int diff_load_two(const struct load_input *old_in, const struct load_input *new_
 int diff_load_pair(const char *old_path, const char *new_path, struct hp_elf **old,
 		   struct hp_elf **new, struct hp_err *err)
 {
-	struct load_input a = { old_path, NULL, 0 }, b = { new_path, NULL, 0 };
+	struct load_input a = { old_path, NULL, 0, false, false }, b = { new_path, NULL, 0, false, false };
 
 	return diff_load_two(&a, &b, old, new, err);
 }

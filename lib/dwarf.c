@@ -210,6 +210,8 @@ static int serve_sections(const struct hp_elf *e, struct dwarf_obj *o, struct st
 			continue;
 		if (serve_section(sec, &o->secs[o->nr++], why) < 0)
 			return -1;
+		/* libdwarf reads the copy: the file's bytes can leave memory */
+		elf_drop_section_pages(e, sec);
 	}
 	return 0;
 }
