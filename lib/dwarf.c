@@ -248,6 +248,8 @@ static void line_sections(const struct dwarf_obj *o, struct dw_sections *secs)
 		} else if (!strcmp(ss->name, ".debug_line_str")) {
 			secs->line_str = ss->data;
 			secs->line_str_size = ss->size;
+		} else if (!strcmp(ss->name, ".debug_info")) {
+			secs->info_size = ss->size;
 		} else if (!strcmp(ss->name, ".debug_str")) {
 			secs->str = ss->data;
 			secs->str_size = ss->size;

@@ -82,6 +82,7 @@ struct dw_cu {
 struct dw_sections {
 	const uint8_t *line, *line_str, *str;
 	uint64_t line_size, line_str_size, str_size;
+	uint64_t info_size;          /* .debug_info: sizes the node array */
 };
 
 struct dw_snapshot {
