@@ -13,7 +13,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 enum { OLD_SIDE = 0, NEW_SIDE = 1 };
 
@@ -217,6 +219,37 @@ static int add_dir(const char *root, struct input_set *set, int side, struct hp_
 
 enum input_kind { IN_OBJECT, IN_ARCHIVE, IN_DIR };
 
+/* The first (up to) 8 bytes of path: the kind of a file is in its magic,
+ * and reading the whole object here doubled the reading of every input.
+ * The errors are read_file()'s, which add_side() would report anyway. */
+static int read_magic(const char *path, uint8_t magic[8], size_t *got, struct hp_err *err)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*got = 0;
+	if (fd < 0)
+		return hp_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return hp_err_set(err, "%s: not a regular file", path);
+	}
+	while (*got < 8) {
+		ssize_t n = read(fd, magic + *got, 8 - *got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			return hp_err_set(err, "%s: read error: %s", path, strerror(errno));
+		}
+		if (n == 0)
+			break;
+		*got += (size_t)n;
+	}
+	close(fd);
+	return 0;
+}
+
 static int kind_of(const char *path, enum input_kind *k, struct hp_err *err)
 {
 	struct stat st;
@@ -229,13 +262,12 @@ static int kind_of(const char *path, enum input_kind *k, struct hp_err *err)
 	}
 	*k = IN_OBJECT;
 	{
-		uint8_t *data;
+		uint8_t magic[8];
 		size_t size;
-		if (read_file(path, &data, &size, err) < 0)
+		if (read_magic(path, magic, &size, err) < 0)
 			return -1;
-		if (size >= 8 && (!memcmp(data, "!<arch>\n", 8) || !memcmp(data, "!<thin>\n", 8)))
+		if (size == 8 && (!memcmp(magic, "!<arch>\n", 8) || !memcmp(magic, "!<thin>\n", 8)))
 			*k = IN_ARCHIVE;
-		free(data);
 	}
 	return 0;
 }
@@ -255,11 +287,15 @@ static int add_side(const char *path, enum input_kind k, struct input_set *set, 
 
 	if (k == IN_DIR)
 		return add_dir(path, set, side, err);
-	if (read_file(path, &data, &size, err) < 0)
-		return -1;
 	if (k == IN_ARCHIVE) {
+		if (read_file(path, &data, &size, err) < 0)
+			return -1;
 		ret = archive_members(path, data, size, set, side, err);
 	} else {
+		/* mapped, so that the parts the model has parsed can leave
+		 * memory (elf_drop_section_pages()) */
+		if (map_file(path, &data, &size, err) < 0)
+			return -1;
 		/* a plain pair: one unit, named after the new object */
 		if (side == OLD_SIDE) {
 			GROW(set->pairs, set->cap_pairs, set->nr_pairs + 1);
@@ -272,6 +308,7 @@ static int add_side(const char *path, enum input_kind k, struct input_set *set, 
 			o->label = xstrdup(path);
 			o->data = data;
 			o->size = size;
+			o->mapped = true;
 			data = NULL;
 			if (side == NEW_SIDE) {
 				free(p->name);
@@ -302,14 +339,22 @@ int collect_inputs(const char *old_path, const char *new_path, struct input_set 
 	return 0;
 }
 
+static void free_obj_data(struct input_obj *o)
+{
+	if (o->mapped)
+		unmap_file(o->data, o->size);
+	else
+		free(o->data);
+}
+
 void free_inputs(struct input_set *set)
 {
 	for (size_t i = 0; i < set->nr_pairs; i++) {
 		free(set->pairs[i].name);
 		free(set->pairs[i].old.label);
-		free(set->pairs[i].old.data);
+		free_obj_data(&set->pairs[i].old);
 		free(set->pairs[i].new.label);
-		free(set->pairs[i].new.data);
+		free_obj_data(&set->pairs[i].new);
 	}
 	free(set->pairs);
 	memset(set, 0, sizeof(*set));

@@ -15,6 +15,7 @@ struct input_obj {
 	char *label;        /* for messages: "old.a(parse.o)", "old/net/parse.o" */
 	uint8_t *data;
 	size_t size;
+	bool mapped;        /* map_file() (a plain object), else malloc'd */
 };
 
 struct input_pair {

@@ -31,8 +31,9 @@ static void prepare_one(struct prepared_pair *p, const struct rules_options *rop
 		return;
 	}
 	{
-		struct load_input a = { ip->old.label, ip->old.data, ip->old.size };
-		struct load_input b = { ip->new.label, ip->new.data, ip->new.size };
+		/* the inputs live until main() frees them, after every pair */
+		struct load_input a = { ip->old.label, ip->old.data, ip->old.size, true, ip->old.mapped };
+		struct load_input b = { ip->new.label, ip->new.data, ip->new.size, true, ip->new.mapped };
 
 		if (diff_load_two(&a, &b, &p->old, &p->new, &p->err) < 0) {
 			p->status = -1;

@@ -47,8 +47,12 @@ static void *load_job_run(void *arg)
 	struct load_job *j = arg;
 
 	hp_err_clear(&j->err);
-	j->e = j->in->data ? elf_open_mem(j->in->name, j->in->data, j->in->size, &j->err)
-			   : elf_open(j->in->name, &j->err);
+	if (!j->in->data)
+		j->e = elf_open(j->in->name, &j->err);
+	else if (j->in->borrow)
+		j->e = elf_open_borrowed(j->in->name, j->in->data, j->in->size, j->in->mapped, &j->err);
+	else
+		j->e = elf_open_mem(j->in->name, j->in->data, j->in->size, &j->err);
 	if (j->e)
 		diff_prepare(j->e);
 	return NULL;
@@ -83,7 +87,7 @@ int diff_load_two(const struct load_input *old_in, const struct load_input *new_
 int diff_load_pair(const char *old_path, const char *new_path, struct hp_elf **old,
 		   struct hp_elf **new, struct hp_err *err)
 {
-	struct load_input a = { old_path, NULL, 0 }, b = { new_path, NULL, 0 };
+	struct load_input a = { old_path, NULL, 0, false, false }, b = { new_path, NULL, 0, false, false };
 
 	return diff_load_two(&a, &b, old, new, err);
 }
@@ -456,19 +460,104 @@ static void fold_children(struct hp_diff *d)
 
 /* How the out-of-line function 'name' fared: HP_CHANGED (not line-only),
  * HP_ADDED, or HP_UNCHANGED for anything else. */
-static enum hp_status function_status(const struct hp_diff *d, const char *name)
+/*
+ * What explain_inlines() asks for each changed function's inlined helpers,
+ * answered from tables built once per diff: a change's status by new
+ * symbol, and per helper name the functions with code that inline it.
+ * Asked directly (a scan of the changes per question, a scan of every
+ * function per helper) it was O(changes x helpers x functions): a fix in
+ * a header inline that thousands of functions inline would never finish.
+ */
+struct inline_tables {
+	const struct hp_diff *d;
+	int *status_of_sym;          /* new symbol index -> hp_status, -1 none */
+	struct hmap helper_index;    /* helper name -> index + 1 in helpers */
+	struct helper_users {
+		size_t users;
+		bool all_changed;
+	} *helpers;
+	size_t nr_helpers, cap_helpers;
+	bool helpers_built;
+};
+
+static void inline_tables_init(struct inline_tables *t, const struct hp_diff *d)
 {
-	const struct hp_symbol *n = find_symbol_by_name(d->new, name);
+	size_t nsyms = d->new->nr_symbols;
+
+	memset(t, 0, sizeof(*t));
+	t->d = d;
+	t->status_of_sym = xmalloc((nsyms ? nsyms : 1) * sizeof(*t->status_of_sym));
+	for (size_t i = 0; i < nsyms; i++)
+		t->status_of_sym[i] = -1;
+	/* the first change of a symbol decides, as a scan in order did */
+	for (size_t i = 0; i < d->nr_changes; i++) {
+		const struct hp_change *c = &d->changes[i];
+		size_t si;
+
+		if (!c->new)
+			continue;
+		si = (size_t)(c->new - d->new->symbols);
+		if (si < nsyms && t->status_of_sym[si] < 0)
+			t->status_of_sym[si] = c->status == HP_CHANGED && c->line_only ? HP_UNCHANGED : (int)c->status;
+	}
+	hmap_init(&t->helper_index);
+}
+
+static void inline_tables_free(struct inline_tables *t)
+{
+	free(t->status_of_sym);
+	free(t->helpers);
+	hmap_free(&t->helper_index);
+}
+
+/* A function's status in the diff (line-number-only changes count as
+ * unchanged); HP_UNCHANGED for a name that is no function of new. */
+static enum hp_status function_status(const struct inline_tables *t, const char *name)
+{
+	const struct hp_symbol *n = find_symbol_by_name(t->d->new, name);
+	int st;
 
 	if (!n || n->kind != HP_SYM_FUNC)
 		return HP_UNCHANGED;
-	for (size_t i = 0; i < d->nr_changes; i++)
-		if (d->changes[i].new == n) {
-			if (d->changes[i].status == HP_CHANGED && d->changes[i].line_only)
-				return HP_UNCHANGED;
-			return d->changes[i].status;
+	st = t->status_of_sym[n - t->d->new->symbols];
+	return st < 0 ? HP_UNCHANGED : (enum hp_status)st;
+}
+
+static struct helper_users *helper_of(struct inline_tables *t, const char *x, bool add)
+{
+	uintptr_t i = (uintptr_t)hmap_get(&t->helper_index, x);
+
+	if (i)
+		return &t->helpers[i - 1];
+	if (!add)
+		return NULL;
+	GROW(t->helpers, t->cap_helpers, t->nr_helpers + 1);
+	t->helpers[t->nr_helpers] = (struct helper_users){ 0, true };
+	hmap_put(&t->helper_index, x, (void *)(uintptr_t)++t->nr_helpers);
+	return &t->helpers[t->nr_helpers - 1];
+}
+
+/* One pass over every function with code: for each helper it inlines
+ * (each function's list is deduplicated), one more user, and whether
+ * every user so far changed. */
+static void build_helper_users(struct inline_tables *t)
+{
+	const struct hp_dwarf *dw = t->d->new->dwarf;
+
+	t->helpers_built = true;
+	for (size_t i = 0; i < dw->nr_funcs; i++) {
+		const struct hp_dwarf_func *f = &dw->funcs[i];
+		bool changed;
+
+		if (!f->has_code || !f->nr_inlined)
+			continue;
+		changed = function_status(t, f->name) == HP_CHANGED;
+		for (size_t k = 0; k < f->nr_inlined; k++) {
+			struct helper_users *h = helper_of(t, f->inlined[k], true);
+			h->users++;
+			h->all_changed &= changed;
 		}
-	return HP_UNCHANGED;
+	}
 }
 
 /* The helper's own facts in one object: span of source lines and
@@ -490,10 +579,12 @@ static bool dwarf_helper_differs(const struct hp_diff *d, const char *x)
 /* Did inlined helper X change?  Evidence only: its out-of-line copy
  * changed or is new, or DWARF shows its source span or signature changed.
  * 1 changed, 2 new, 0 no, -1 cannot tell (inline-only, same span). */
-static int inlined_helper_changed(const struct hp_diff *d, const char *x)
+static int inlined_helper_changed(const struct inline_tables *t, const char *x)
 {
+	const struct hp_diff *d = t->d;
+
 	if (find_symbol_by_name(d->new, x)) {
-		enum hp_status st = function_status(d, x);
+		enum hp_status st = function_status(t, x);
 		return st == HP_CHANGED ? 1 : st == HP_ADDED ? 2 : 0;
 	}
 	return dwarf_helper_differs(d, x) ? 1 : -1;
@@ -502,30 +593,23 @@ static int inlined_helper_changed(const struct hp_diff *d, const char *x)
 /* A hint, not a claim: helper X (inline only) is worth naming when every
  * function with code that inlines it changed; one used all over the file
  * (an error-reporting helper) while most users stay the same is noise. */
-static bool every_user_changed(const struct hp_diff *d, const char *x)
+static bool every_user_changed(struct inline_tables *t, const char *x)
 {
-	const struct hp_dwarf *dw = d->new->dwarf;
-	size_t users = 0;
+	const struct helper_users *h;
 
-	for (size_t i = 0; i < dw->nr_funcs; i++) {
-		const struct hp_dwarf_func *f = &dw->funcs[i];
-		bool uses = false;
-
-		for (size_t k = 0; k < f->nr_inlined && !uses; k++)
-			uses = !strcmp(f->inlined[k], x);
-		if (!uses || !f->has_code)
-			continue;
-		users++;
-		if (function_status(d, f->name) != HP_CHANGED)
-			return false;
-	}
-	return users > 0;
+	if (!t->helpers_built)
+		build_helper_users(t);
+	h = helper_of(t, x, false);
+	return h && h->users > 0 && h->all_changed;
 }
 
 static void explain_inlines(struct hp_diff *d)
 {
+	struct inline_tables t;
+
 	if (!d->new->dwarf || !d->old->dwarf)
 		return;
+	inline_tables_init(&t, d);
 	for (size_t i = 0; i < d->nr_changes; i++) {
 		struct hp_change *c = &d->changes[i];
 		const struct hp_dwarf_func *f;
@@ -534,16 +618,17 @@ static void explain_inlines(struct hp_diff *d)
 			continue;
 		f = dwarf_func_of(d->new, c->new);
 		for (size_t k = 0; f && k < f->nr_inlined; k++) {
-			int ch = inlined_helper_changed(d, f->inlined[k]);
+			int ch = inlined_helper_changed(&t, f->inlined[k]);
 
 			if (ch == 1)
 				add_reason(c, xasprintf("inlines %s, which changed", f->inlined[k]));
 			else if (ch == 2)
 				add_reason(c, xasprintf("inlines %s, which is new", f->inlined[k]));
-			else if (ch < 0 && every_user_changed(d, f->inlined[k]))
+			else if (ch < 0 && every_user_changed(&t, f->inlined[k]))
 				add_reason(c, xasprintf("inlines %s (no out-of-line copy to compare)", f->inlined[k]));
 		}
 	}
+	inline_tables_free(&t);
 }
 
 static int cmp_change(const void *a, const void *b)

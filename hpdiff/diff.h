@@ -38,6 +38,9 @@ struct load_input {
 	const char *name;
 	const uint8_t *data;
 	size_t size;
+	/* data outlives the loaded object: it is read in place, not copied */
+	bool borrow;
+	bool mapped;   /* ... and it is a map_file() mapping */
 };
 /* Load and prepare both objects at once, the old one on a second thread
  * (loading is most of the work and the two are independent); then

@@ -210,6 +210,8 @@ static int serve_sections(const struct hp_elf *e, struct dwarf_obj *o, struct st
 			continue;
 		if (serve_section(sec, &o->secs[o->nr++], why) < 0)
 			return -1;
+		/* libdwarf reads the copy: the file's bytes can leave memory */
+		elf_drop_section_pages(e, sec);
 	}
 	return 0;
 }
@@ -234,8 +236,30 @@ static bool has_debug_info(const struct hp_elf *e)
  * exists, go through libdwarf's process-wide state: those are serialized. */
 static pthread_mutex_t libdwarf_global = PTHREAD_MUTEX_INITIALIZER;
 
+/* The served sections the file tables are read from (dwarf_lines.c). */
+static void line_sections(const struct dwarf_obj *o, struct dw_sections *secs)
+{
+	memset(secs, 0, sizeof(*secs));
+	for (size_t i = 1; i < o->nr; i++) {
+		const struct served_section *ss = &o->secs[i];
+		if (!strcmp(ss->name, ".debug_line")) {
+			secs->line = ss->data;
+			secs->line_size = ss->size;
+		} else if (!strcmp(ss->name, ".debug_line_str")) {
+			secs->line_str = ss->data;
+			secs->line_str_size = ss->size;
+		} else if (!strcmp(ss->name, ".debug_info")) {
+			secs->info_size = ss->size;
+		} else if (!strcmp(ss->name, ".debug_str")) {
+			secs->str = ss->data;
+			secs->str_size = ss->size;
+		}
+	}
+}
+
 static int read_dwarf(struct hp_elf *e, struct dwarf_obj *o, struct hp_dwarf **out, struct strbuf *why)
 {
+	struct dw_sections secs;
 	Dwarf_Obj_Access_Interface iface = { o, &obj_methods };
 	struct dw_snapshot snap = { 0 };
 	Dwarf_Debug dbg = NULL;
@@ -258,7 +282,8 @@ static int read_dwarf(struct hp_elf *e, struct dwarf_obj *o, struct hp_dwarf **o
 		return -1;
 	}
 	pthread_mutex_unlock(&libdwarf_global);
-	rc = dw_read_snapshot(dbg, &snap, why);
+	line_sections(o, &secs);
+	rc = dw_read_snapshot(dbg, &secs, &snap, why);
 	if (rc == 0) {
 		*out = xcalloc(1, sizeof(**out));
 		dw_collect_facts(&snap, *out);

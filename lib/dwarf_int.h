@@ -73,6 +73,16 @@ struct dw_cu {
 	char **files;                /* composed names, owned; NULL entries ok */
 	size_t nr_files;
 	int64_t file_base;           /* decl_file value of files[0] */
+	uint64_t stmt_list;          /* DW_AT_stmt_list: the line table's offset */
+	bool has_stmt_list;
+};
+
+/* The sections dwarf_lines.c reads the file tables from (relocated, as
+ * served to libdwarf); NULL when absent. */
+struct dw_sections {
+	const uint8_t *line, *line_str, *str;
+	uint64_t line_size, line_str_size, str_size;
+	uint64_t info_size;          /* .debug_info: sizes the node array */
 };
 
 struct dw_snapshot {
@@ -84,7 +94,8 @@ struct dw_snapshot {
 
 /* dwarf_read.c: walk every compile unit of dbg into s.  On corrupt DWARF
  * returns -1 with a short description (no file name) in why. */
-int dw_read_snapshot(Dwarf_Debug dbg, struct dw_snapshot *s, struct strbuf *why);
+int dw_read_snapshot(Dwarf_Debug dbg, const struct dw_sections *secs, struct dw_snapshot *s,
+		     struct strbuf *why);
 void dw_snapshot_free(struct dw_snapshot *s);
 
 /* Follow DW_AT_abstract_origin / DW_AT_specification from n to the DIE
@@ -105,6 +116,14 @@ unsigned dw_chain_flags(const struct dw_snapshot *s, uint32_t n);
 /* The decl file of node n (n carries it) as stored in its CU's file
  * table; NULL when n is DW_NONE or the index is out of range. */
 const char *dw_decl_file(const struct dw_snapshot *s, uint32_t n);
+
+/* dwarf_lines.c: fill cu->files, nr_files and file_base from the line
+ * table header at off in secs->line; -1 (cu untouched) when the header
+ * holds something it does not read: ask libdwarf then. */
+int dw_line_files(const struct dw_sections *secs, uint64_t off, struct dw_cu *cu);
+/* A file table entry's name as we report it (owned by the caller): dir is
+ * the entry's include directory (dir_index its raw number), or NULL. */
+char *dw_compose_file_name(const char *name, uint64_t dir_index, const char *dir, const char *comp_dir);
 
 /* dwarf_types.c: canonical type strings, cached per node. */
 struct dw_types;

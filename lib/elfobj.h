@@ -22,11 +22,13 @@
 struct hp_symbol;
 struct hp_dwarf;
 
+/* Fields ordered for size (32 bytes, not 40): an object has hundreds of
+ * thousands of relocations, most of them in DWARF. */
 struct hp_reloc {
 	uint64_t offset;        /* of the relocated field, inside its section */
-	uint32_t type;          /* R_X86_64_* */
 	int64_t addend;
 	struct hp_symbol *sym;  /* target; NULL for symbol index 0 */
+	uint32_t type;          /* R_X86_64_* */
 	/* Not in the file: a branch the assembler resolved itself between two
 	 * functions of one section (no -ffunction-sections), made explicit
 	 * by implied.c so layout shifts do not look like code changes. */
@@ -106,6 +108,11 @@ struct hp_elf {
 	char *path;
 	uint8_t *image;          /* the file's bytes; libelf reads from here */
 	size_t image_size;
+	bool image_borrowed;     /* the caller's (elf_open_borrowed): not freed */
+	bool image_mapped;       /* a file mapping: parsed pages may be dropped */
+	/* libelf's handle, for loading only: NULL once elf_open*() returns,
+	 * unless libelf holds converted copies of sections (misaligned
+	 * data), which live until elf_close() */
 	Elf *elf;
 	uint16_t e_type, e_machine;
 
@@ -127,6 +134,15 @@ struct hp_elf *elf_open(const char *path, struct hp_err *err);
 /* Same, from memory (the buffer is copied). name is used in messages. */
 struct hp_elf *elf_open_mem(const char *name, const uint8_t *data, size_t size,
 			    struct hp_err *err);
+/* Same, without the copy: data must stay alive and unchanged until
+ * elf_close() (hpbuild keeps its inputs for the whole run); mapped when it
+ * is a map_file() mapping, whose parsed pages may then be dropped. */
+struct hp_elf *elf_open_borrowed(const char *name, const uint8_t *data, size_t size, bool mapped,
+				 struct hp_err *err);
+/* Drop sec's bytes from memory when the image is a file mapping: they
+ * come back from the file if read again.  For sections whose contents
+ * have been parsed into the model (relocations, served DWARF). */
+void elf_drop_section_pages(const struct hp_elf *e, const struct hp_section *sec);
 void elf_close(struct hp_elf *e);
 
 struct hp_symbol *find_symbol_by_name(const struct hp_elf *e, const char *name);

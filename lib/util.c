@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -294,6 +295,54 @@ int read_file(const char *path, uint8_t **data, size_t *size, struct hp_err *err
 	*data = buf;
 	*size = got;
 	return 0;
+}
+
+/* An empty file cannot be mapped; it is this (never written) instead. */
+static uint8_t empty_file[1];
+
+int map_file(const char *path, uint8_t **data, size_t *size, struct hp_err *err)
+{
+	struct stat st;
+	void *m;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return hp_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return hp_err_set(err, "%s: not a regular file", path);
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		*data = empty_file;
+		*size = 0;
+		return 0;
+	}
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return hp_err_set(err, "%s: read error: %s", path, strerror(errno));
+	*data = m;
+	*size = (size_t)st.st_size;
+	return 0;
+}
+
+void unmap_file(uint8_t *data, size_t size)
+{
+	if (data && data != empty_file)
+		munmap(data, size);
+}
+
+/* Only whole pages inside [data, data + size) are dropped: the partial
+ * pages at either end hold bytes of neighbours still in use. */
+void drop_file_pages(const uint8_t *data, size_t size)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t lo = ((uintptr_t)data + page - 1) & ~(page - 1);
+	uintptr_t hi = ((uintptr_t)data + size) & ~(page - 1);
+
+	if (hi > lo)
+		madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
 int write_file_atomic(const char *path, const void *data, size_t size, struct hp_err *err)

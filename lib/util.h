@@ -86,6 +86,15 @@ uint64_t hash_str(const char *s);
 
 /* Read a whole file into memory (with one extra NUL byte). */
 int read_file(const char *path, uint8_t **data, size_t *size, struct hp_err *err);
+/* Map a whole file read-only and private (no NUL after it), with
+ * read_file()'s errors; unmap_file() gives it back.  Pages of a mapping
+ * can be dropped (drop_file_pages()) and come back from the file when
+ * read again: large inputs need not stay resident after they are parsed.
+ * A file truncated by someone else while mapped faults on access, as in
+ * every tool that maps its input. */
+int map_file(const char *path, uint8_t **data, size_t *size, struct hp_err *err);
+void unmap_file(uint8_t *data, size_t size);
+void drop_file_pages(const uint8_t *data, size_t size);
 
 /*
  * Write a file atomically: data goes to a temporary file in the same
