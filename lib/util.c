@@ -6,6 +6,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -300,6 +303,86 @@ int read_file(const char *path, uint8_t **data, size_t *size, struct hp_err *err
 /* An empty file cannot be mapped; it is this (never written) instead. */
 static uint8_t empty_file[1];
 
+/*
+ * A mapped input that someone truncates while we read it (a build that
+ * rewrites the object during the run) faults with SIGBUS on the next
+ * access to a page past its new end.  That must not look like a crash of
+ * ours: the handler names the file and says what to do, in one line, and
+ * exits 2 like any other bad input.  No output file is left behind: they
+ * are written to a temporary name and renamed only when complete.  The
+ * registry is a fixed table the handler can read without locks: a slot
+ * whose 'size' is 0 is free (published last, cleared first).
+ */
+#define MAPPED_SLOTS 64
+static struct mapped_slot {
+	uintptr_t start;
+	size_t size;
+	char path[256];
+} mapped[MAPPED_SLOTS];
+static pthread_mutex_t mapped_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void write_str(const char *s)
+{
+	ssize_t r = write(STDERR_FILENO, s, strlen(s));
+	(void)r;
+}
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	uintptr_t a = (uintptr_t)si->si_addr;
+	const char *path = "an input file";
+
+	(void)sig;
+	(void)uc;
+	for (size_t i = 0; i < MAPPED_SLOTS; i++) {
+		size_t n = __atomic_load_n(&mapped[i].size, __ATOMIC_ACQUIRE);
+		if (n && a >= mapped[i].start && a - mapped[i].start < n)
+			path = mapped[i].path;
+	}
+	write_str(program_invocation_short_name);
+	write_str(": ");
+	write_str(path);
+	write_str(": the file shrank while it was being read (rewritten during the run?); run again once it is complete\n");
+	_exit(2);
+}
+
+static void install_sigbus(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+/* Installed at every mapping, not once: a test harness (cmocka) or other
+ * code may have put its own handler in since. */
+static void register_mapping(const char *path, const void *start, size_t size)
+{
+	install_sigbus();
+	pthread_mutex_lock(&mapped_lock);
+	for (size_t i = 0; i < MAPPED_SLOTS; i++) {
+		if (mapped[i].size)
+			continue;
+		mapped[i].start = (uintptr_t)start;
+		snprintf(mapped[i].path, sizeof(mapped[i].path), "%s", path);
+		__atomic_store_n(&mapped[i].size, size, __ATOMIC_RELEASE);
+		break;
+	}
+	pthread_mutex_unlock(&mapped_lock);
+}
+
+static void unregister_mapping(const void *start)
+{
+	pthread_mutex_lock(&mapped_lock);
+	for (size_t i = 0; i < MAPPED_SLOTS; i++)
+		if (mapped[i].size && mapped[i].start == (uintptr_t)start)
+			__atomic_store_n(&mapped[i].size, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&mapped_lock);
+}
+
 int map_file(const char *path, uint8_t **data, size_t *size, struct hp_err *err)
 {
 	struct stat st;
@@ -322,6 +405,7 @@ int map_file(const char *path, uint8_t **data, size_t *size, struct hp_err *err)
 	close(fd);
 	if (m == MAP_FAILED)
 		return hp_err_set(err, "%s: read error: %s", path, strerror(errno));
+	register_mapping(path, m, (size_t)st.st_size);
 	*data = m;
 	*size = (size_t)st.st_size;
 	return 0;
@@ -329,8 +413,10 @@ int map_file(const char *path, uint8_t **data, size_t *size, struct hp_err *err)
 
 void unmap_file(uint8_t *data, size_t size)
 {
-	if (data && data != empty_file)
+	if (data && data != empty_file) {
+		unregister_mapping(data);
 		munmap(data, size);
+	}
 }
 
 /* Only whole pages inside [data, data + size) are dropped: the partial

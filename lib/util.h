@@ -90,8 +90,9 @@ int read_file(const char *path, uint8_t **data, size_t *size, struct hp_err *err
  * read_file()'s errors; unmap_file() gives it back.  Pages of a mapping
  * can be dropped (drop_file_pages()) and come back from the file when
  * read again: large inputs need not stay resident after they are parsed.
- * A file truncated by someone else while mapped faults on access, as in
- * every tool that maps its input. */
+ * A file truncated by someone else while mapped faults on access: a
+ * SIGBUS handler (installed by map_file()) then prints one line
+ * naming the file and exits 2. */
 int map_file(const char *path, uint8_t **data, size_t *size, struct hp_err *err);
 void unmap_file(uint8_t *data, size_t size);
 void drop_file_pages(const uint8_t *data, size_t size);
