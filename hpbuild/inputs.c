@@ -225,15 +225,12 @@ enum input_kind { IN_OBJECT, IN_ARCHIVE, IN_DIR };
 static int read_magic(const char *path, uint8_t magic[8], size_t *got, struct hp_err *err)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd;
 
 	*got = 0;
+	fd = open_regular(path, &st, err);
 	if (fd < 0)
-		return hp_err_set(err, "%s: cannot open: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return hp_err_set(err, "%s: not a regular file", path);
-	}
+		return -1;
 	while (*got < 8) {
 		ssize_t n = read(fd, magic + *got, 8 - *got);
 		if (n < 0 && errno == EINTR)

@@ -267,19 +267,30 @@ void *hmap_get(const struct hmap *m, const char *key)
 	return hmap_next(m, key, &pos);
 }
 
+/* Inputs must be regular files: a directory, FIFO or device named as an
+ * object would block or make no sense to read whole. */
+int open_regular(const char *path, struct stat *st, struct hp_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return hp_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return hp_err_set(err, "%s: not a regular file", path);
+	}
+	return fd;
+}
+
 int read_file(const char *path, uint8_t **data, size_t *size, struct hp_err *err)
 {
 	struct stat st;
 	uint8_t *buf;
 	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_regular(path, &st, err);
 
 	if (fd < 0)
-		return hp_err_set(err, "%s: cannot open: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return hp_err_set(err, "%s: not a regular file", path);
-	}
+		return -1;
 	buf = xmalloc((size_t)st.st_size + 1);
 	while (got < (size_t)st.st_size) {
 		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
@@ -387,14 +398,10 @@ int map_file(const char *path, uint8_t **data, size_t *size, struct hp_err *err)
 {
 	struct stat st;
 	void *m;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_regular(path, &st, err);
 
 	if (fd < 0)
-		return hp_err_set(err, "%s: cannot open: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return hp_err_set(err, "%s: not a regular file", path);
-	}
+		return -1;
 	if (st.st_size == 0) {
 		close(fd);
 		*data = empty_file;

@@ -84,6 +84,10 @@ void *hmap_next(const struct hmap *m, const char *key, size_t *pos);
 
 uint64_t hash_str(const char *s);
 
+/* Open path for reading and fstat it into *st; -1 with an error line
+ * unless it is a regular file. */
+struct stat;
+int open_regular(const char *path, struct stat *st, struct hp_err *err);
 /* Read a whole file into memory (with one extra NUL byte). */
 int read_file(const char *path, uint8_t **data, size_t *size, struct hp_err *err);
 /* Map a whole file read-only and private (no NUL after it), with
