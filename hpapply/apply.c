@@ -106,7 +106,7 @@ static void build_guards(struct apply_run *a)
 	if (a->retired) {
 		char id[33];
 
-		record_id_hex(a->retired->id, id);
+		hpk_id_to_hex(a->retired->id, id);
 		add_guard(a, a->retired->region, rec_pkg_data_start(a->retired), GUARD_CODE,
 			  xasprintf("the code of package %s (being replaced)", id));
 	}
@@ -121,7 +121,7 @@ static void fill_outcome(struct apply_run *a)
 	o->region = a->base;
 	o->region_size = a->l.size;
 	if (a->retired)
-		record_id_hex(a->retired->id, o->retired);
+		hpk_id_to_hex(a->retired->id, o->retired);
 	for (uint32_t i = 0; i < a->p->nr_funcs; i++) {
 		const struct hpk_func *f = &a->p->funcs[i];
 

@@ -183,7 +183,7 @@ static void print_retained(const struct record *r)
 	for (size_t i = 0; i < r->nr_retained; i++) {
 		char id[33];
 
-		record_id_hex(r->retained[i].id, id);
+		hpk_id_to_hex(r->retained[i].id, id);
 		printf("retained  %llu bytes of data of package %s (a thread may still point into it; "
 		       "a later hpapply run frees it)\n", (unsigned long long)r->retained[i].size, id);
 	}
@@ -205,7 +205,7 @@ static void print_text(const struct options *o, const struct outcome *out)
 		for (size_t i = 0; i < r->nr_pkgs; i++) {
 			char id[33];
 
-			record_id_hex(r->pkgs[i].id, id);
+			hpk_id_to_hex(r->pkgs[i].id, id);
 			printf("%s  %s  %u function%s:", id, r->pkgs[i].module, r->pkgs[i].nr_funcs,
 			       r->pkgs[i].nr_funcs == 1 ? "" : "s");
 			for (uint32_t k = 0; k < r->pkgs[i].nr_funcs; k++)
@@ -274,7 +274,7 @@ static void json_list(struct json *j, const struct record *r)
 		const struct rec_pkg *p = &r->pkgs[i];
 		char id[33];
 
-		record_id_hex(p->id, id);
+		hpk_id_to_hex(p->id, id);
 		json_begin_object(j);
 		json_kv_string(j, "id", id);
 		json_kv_uint(j, "sequence", p->seq);
@@ -303,7 +303,7 @@ static void json_list(struct json *j, const struct record *r)
 	for (size_t i = 0; i < r->nr_retained; i++) {
 		char id[33];
 
-		record_id_hex(r->retained[i].id, id);
+		hpk_id_to_hex(r->retained[i].id, id);
 		json_begin_object(j);
 		json_kv_string(j, "package", id);
 		json_hex(j, "address", r->retained[i].addr);

@@ -17,12 +17,6 @@
 #define RECORD_VERSION 1
 #define HEADER_SIZE 40
 
-void record_id_hex(const uint8_t id[16], char *buf)
-{
-	for (int i = 0; i < 16; i++)
-		snprintf(buf + 2 * i, 3, "%02x", id[i]);
-}
-
 /* XXH3-64 of the used bytes, the checksum field itself read as zeros. */
 static uint64_t record_checksum(const uint8_t *buf, size_t used)
 {

@@ -102,6 +102,4 @@ struct rec_pkg *record_find_id(const struct record *r, const uint8_t id[16]);
 /* The function record redirecting addr (any package), or NULL. */
 const struct rec_func *record_find_func(const struct record *r, uint64_t addr);
 
-void record_id_hex(const uint8_t id[16], char *buf);   /* 33 bytes */
-
 #endif

@@ -41,7 +41,7 @@ static int pick_package(const struct record *rec, const char *prefix, pid_t pid,
 	for (size_t i = 0; i < rec->nr_pkgs; i++) {
 		char id[33];
 
-		record_id_hex(rec->pkgs[i].id, id);
+		hpk_id_to_hex(rec->pkgs[i].id, id);
 		if (!strncasecmp(id, prefix, n)) {
 			*which = i;
 			hits++;
@@ -60,7 +60,7 @@ static int pick_package(const struct record *rec, const char *prefix, pid_t pid,
 
 static void describe(const struct rec_pkg *pkg, struct outcome *out)
 {
-	record_id_hex(pkg->id, out->id);
+	hpk_id_to_hex(pkg->id, out->id);
 	out->module = xstrdup(pkg->module);
 	out->module_bias = pkg->module_bias;
 	out->region = pkg->region;

@@ -51,15 +51,20 @@ void hpk_free(struct hpk *p)
 	free(p);
 }
 
-void hpk_id_hex(const struct hpk *p, char *buf)
+void hpk_id_to_hex(const uint8_t id[16], char *buf)
 {
 	static const char hex[] = "0123456789abcdef";
 
 	for (int i = 0; i < 16; i++) {
-		buf[2 * i] = hex[p->id[i] >> 4];
-		buf[2 * i + 1] = hex[p->id[i] & 15];
+		buf[2 * i] = hex[id[i] >> 4];
+		buf[2 * i + 1] = hex[id[i] & 15];
 	}
 	buf[32] = '\0';
+}
+
+void hpk_id_hex(const struct hpk *p, char *buf)
+{
+	hpk_id_to_hex(p->id, buf);
 }
 
 /* ---- hashes ---- */

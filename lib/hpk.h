@@ -186,8 +186,10 @@ struct hpk *hpk_read_mem(const char *name, const uint8_t *data, size_t size, str
 struct hpk *hpk_read_file(const char *path, struct hp_err *err);
 void hpk_free(struct hpk *p);
 
-/* The package id as 32 lowercase hex digits (buf: 33 bytes). */
+/* The package id as 32 lowercase hex digits (buf: 33 bytes); the same
+ * for an id kept elsewhere (hpapply's in-process record). */
 void hpk_id_hex(const struct hpk *p, char *buf);
+void hpk_id_to_hex(const uint8_t id[16], char *buf);
 
 /* XXH3-64 of size bytes with the ranges left out: the old-function
  * fingerprint stored in HPK_FUNC_REPLACE entries and checked by
