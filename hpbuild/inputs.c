@@ -221,7 +221,7 @@ enum input_kind { IN_OBJECT, IN_ARCHIVE, IN_DIR };
 
 /* The first (up to) 8 bytes of path: the kind of a file is in its magic,
  * and reading the whole object here doubled the reading of every input.
- * The errors are read_file()'s, which add_side() would report anyway. */
+ * The errors are open_regular()'s, which add_side() would report anyway. */
 static int read_magic(const char *path, uint8_t magic[8], size_t *got, struct hp_err *err)
 {
 	struct stat st;
@@ -336,22 +336,14 @@ int collect_inputs(const char *old_path, const char *new_path, struct input_set 
 	return 0;
 }
 
-static void free_obj_data(struct input_obj *o)
-{
-	if (o->mapped)
-		unmap_file(o->data, o->size);
-	else
-		free(o->data);
-}
-
 void free_inputs(struct input_set *set)
 {
 	for (size_t i = 0; i < set->nr_pairs; i++) {
 		free(set->pairs[i].name);
 		free(set->pairs[i].old.label);
-		free_obj_data(&set->pairs[i].old);
+		release_file(set->pairs[i].old.data, set->pairs[i].old.size, set->pairs[i].old.mapped);
 		free(set->pairs[i].new.label);
-		free_obj_data(&set->pairs[i].new);
+		release_file(set->pairs[i].new.data, set->pairs[i].new.size, set->pairs[i].new.mapped);
 	}
 	free(set->pairs);
 	memset(set, 0, sizeof(*set));

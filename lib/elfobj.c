@@ -536,10 +536,8 @@ static struct hp_elf *open_image(const char *name, uint8_t *image, size_t size, 
 	struct hp_elf *e;
 
 	if (check_ident(name, image, size, err) < 0) {
-		if (owned && mapped)
-			unmap_file(image, size);
-		else if (owned)
-			free(image);
+		if (owned)
+			release_file(image, size, mapped);
 		return NULL;
 	}
 	pthread_once(&libelf_once, init_libelf);
@@ -633,10 +631,8 @@ void elf_close(struct hp_elf *e)
 	hmap_free(&e->sec_by_name);
 	if (e->elf)
 		elf_end(e->elf);
-	if (!e->image_borrowed && e->image_mapped)
-		unmap_file(e->image, e->image_size);
-	else if (!e->image_borrowed)
-		free(e->image);
+	if (!e->image_borrowed)
+		release_file(e->image, e->image_size, e->image_mapped);
 	free(e->path);
 	free(e);
 }

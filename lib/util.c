@@ -329,7 +329,7 @@ static struct mapped_slot {
 	uintptr_t start;
 	size_t size;
 	char path[256];
-} mapped[MAPPED_SLOTS];
+} mapped_files[MAPPED_SLOTS];
 static pthread_mutex_t mapped_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void write_str(const char *s)
@@ -346,9 +346,9 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 	(void)sig;
 	(void)uc;
 	for (size_t i = 0; i < MAPPED_SLOTS; i++) {
-		size_t n = __atomic_load_n(&mapped[i].size, __ATOMIC_ACQUIRE);
-		if (n && a >= mapped[i].start && a - mapped[i].start < n)
-			path = mapped[i].path;
+		size_t n = __atomic_load_n(&mapped_files[i].size, __ATOMIC_ACQUIRE);
+		if (n && a >= mapped_files[i].start && a - mapped_files[i].start < n)
+			path = mapped_files[i].path;
 	}
 	write_str(program_invocation_short_name);
 	write_str(": ");
@@ -375,11 +375,11 @@ static void register_mapping(const char *path, const void *start, size_t size)
 	install_sigbus();
 	pthread_mutex_lock(&mapped_lock);
 	for (size_t i = 0; i < MAPPED_SLOTS; i++) {
-		if (mapped[i].size)
+		if (mapped_files[i].size)
 			continue;
-		mapped[i].start = (uintptr_t)start;
-		snprintf(mapped[i].path, sizeof(mapped[i].path), "%s", path);
-		__atomic_store_n(&mapped[i].size, size, __ATOMIC_RELEASE);
+		mapped_files[i].start = (uintptr_t)start;
+		snprintf(mapped_files[i].path, sizeof(mapped_files[i].path), "%s", path);
+		__atomic_store_n(&mapped_files[i].size, size, __ATOMIC_RELEASE);
 		break;
 	}
 	pthread_mutex_unlock(&mapped_lock);
@@ -389,8 +389,8 @@ static void unregister_mapping(const void *start)
 {
 	pthread_mutex_lock(&mapped_lock);
 	for (size_t i = 0; i < MAPPED_SLOTS; i++)
-		if (mapped[i].size && mapped[i].start == (uintptr_t)start)
-			__atomic_store_n(&mapped[i].size, 0, __ATOMIC_RELEASE);
+		if (mapped_files[i].size && mapped_files[i].start == (uintptr_t)start)
+			__atomic_store_n(&mapped_files[i].size, 0, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&mapped_lock);
 }
 
@@ -424,6 +424,14 @@ void unmap_file(uint8_t *data, size_t size)
 		unregister_mapping(data);
 		munmap(data, size);
 	}
+}
+
+void release_file(uint8_t *data, size_t size, bool mapped)
+{
+	if (mapped)
+		unmap_file(data, size);
+	else
+		free(data);
 }
 
 /* Only whole pages inside [data, data + size) are dropped: the partial

@@ -99,6 +99,8 @@ int read_file(const char *path, uint8_t **data, size_t *size, struct hp_err *err
  * naming the file and exits 2. */
 int map_file(const char *path, uint8_t **data, size_t *size, struct hp_err *err);
 void unmap_file(uint8_t *data, size_t size);
+/* Give back a file's bytes: unmap_file() them when mapped, else free(). */
+void release_file(uint8_t *data, size_t size, bool mapped);
 void drop_file_pages(const uint8_t *data, size_t size);
 
 /*
