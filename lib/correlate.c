@@ -124,9 +124,17 @@ struct owner_pick {
 static void consider_owner(struct owner_pick *p, const struct hp_symbol *f,
 			   const struct hp_symbol *v, const struct hp_dwarf *d)
 {
-	char *fname = source_name_of(f), *vname = source_name_of(v);
-	bool in_dwarf = d && dwarf_find_var(d, fname, vname);
+	char *fname, *vname;
+	bool in_dwarf;
 
+	/* f cannot win when it is the pick already, or when the pick is
+	 * declared in DWARF and does not sort after f: then no DWARF lookup
+	 * (and no name copies) for each further reference */
+	if (p->key && (f->key == p->key || (p->in_dwarf && strcmp(f->key, p->key) >= 0)))
+		return;
+	fname = source_name_of(f);
+	vname = source_name_of(v);
+	in_dwarf = d && dwarf_find_var(d, fname, vname);
 	free(fname);
 	free(vname);
 	if (!p->key || (in_dwarf && !p->in_dwarf) ||
