@@ -458,8 +458,6 @@ static void fold_children(struct hp_diff *d)
 	d->nr_changes = w;
 }
 
-/* How the out-of-line function 'name' fared: HP_CHANGED (not line-only),
- * HP_ADDED, or HP_UNCHANGED for anything else. */
 /*
  * What explain_inlines() asks for each changed function's inlined helpers,
  * answered from tables built once per diff: a change's status by new
@@ -510,8 +508,9 @@ static void inline_tables_free(struct inline_tables *t)
 	hmap_free(&t->helper_index);
 }
 
-/* A function's status in the diff (line-number-only changes count as
- * unchanged); HP_UNCHANGED for a name that is no function of new. */
+/* How the out-of-line function 'name' fared: HP_CHANGED (not line-only),
+ * HP_ADDED, or HP_UNCHANGED for anything else (line-number-only changes,
+ * a name that is no function of new). */
 static enum hp_status function_status(const struct inline_tables *t, const char *name)
 {
 	const struct hp_symbol *n = find_symbol_by_name(t->d->new, name);

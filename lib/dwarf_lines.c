@@ -65,17 +65,15 @@ static uint64_t take_uleb(struct cursor *c)
 /* An inline NUL-terminated string. */
 static const char *take_str(struct cursor *c)
 {
+	const char *s = (const char *)c->p;
 	const uint8_t *nul;
 
 	if (c->bad || !(nul = memchr(c->p, 0, (size_t)(c->end - c->p)))) {
 		c->bad = true;
 		return NULL;
 	}
-	{
-		const char *s = (const char *)c->p;
-		c->p = nul + 1;
-		return s;
-	}
+	c->p = nul + 1;
+	return s;
 }
 
 /* A string at off in a string section; NULL when off is outside it or
