@@ -257,22 +257,10 @@ objects="10-switch-jump-table gcc old
 
 . "$root/tests/e2e/lib/fixture.sh"
 
-# compile FIXTURE CC DIR: DIR/old.o and DIR/new.o as tests/e2e/fixtures.sh does.
-compile() {
-	c_src=$(echo "${1#*-}" | tr '-' '_').c
-	c_cc=$(compiler_cmd "$2")
-	for v in old new; do
-		mkdir -p "$3/$v"
-		cp "$root/fixtures/$1/$v.c" "$3/$v/$c_src"
-		# shellcheck disable=SC2046
-		(cd "$3/$v" && $c_cc $(fixture_flags "$root/fixtures/$1") -c "$c_src" -o "../$v.o") || return 1
-	done
-}
-
 : >"$tmp/objects"
 echo "$objects" | while read -r fx cc side; do
 	w=$tmp/$fx-$cc
-	if ! compile "$fx" "$cc" "$w"; then
+	if ! compile_fixture "$fixdir/$fx" "$cc" "$w"; then
 		echo "FAIL fixtures/$fx $cc: does not compile"
 		echo x >>"$tmp/compile-failed"
 		continue
@@ -404,7 +392,7 @@ package_suite() {
 		[ -d "$root/fixtures/$1" ] || continue
 		rm -rf "$w/src"
 		# shellcheck disable=SC2086
-		if compile "$1" "$2" "$w/src" &&
+		if compile_fixture "$fixdir/$1" "$2" "$w/src" &&
 			(cd "$w/src" && "$hpbuild" -q $allow old.o new.o -o small.hpk) >/dev/null 2>"$w/err"; then
 			pkg=$w/src/small.hpk
 			pkgname="fixtures/$1 $2"

@@ -126,20 +126,10 @@ run_case() {
 	cc=$2
 	w=$tmp/case
 	rm -rf "$w"
-	mkdir -p "$w/old" "$w/new"
-	base=$(basename "$dir")
-	src=$(echo "${base#*-}" | tr '-' '_').c
-	flags=$(fixture_flags "$dir")
-	case $cc in gcc) ccmd=${GCC:-gcc} ;; clang) ccmd=${CLANG:-clang} ;; *) ccmd=$cc ;; esac
-
-	for v in old new; do
-		cp "$dir/$v.c" "$w/$v/$src"
-		# shellcheck disable=SC2086
-		if ! (cd "$w/$v" && $ccmd $flags -c "$src" -o "../$v.o") >"$w/cc.log" 2>&1; then
-			verdict="$v.c does not compile: $(head -n 1 "$w/cc.log")"
-			return
-		fi
-	done
+	if ! compile_fixture "$dir" "$cc" "$w"; then
+		verdict="$cf_failed.c does not compile: $(head -n 1 "$w/cc.log")"
+		return
+	fi
 
 	# a hang is a failure too: timeout(1) is in coreutils
 	if command -v timeout >/dev/null 2>&1; then

@@ -142,19 +142,6 @@ refusing_rules() {
 	sed -n 's/^.*: error \(HP[0-9][0-9]*\): .*$/\1/p' "$1" | sort -u
 }
 
-# compile_pair DIR CC W: old.o and new.o of fixture DIR into W.
-compile_pair() {
-	cp_dir=$1 cp_cc=$(compiler_cmd "$2") cp_w=$3
-	cp_src=$(basename "$cp_dir" | sed 's/^[0-9]*-//; s/-/_/g').c
-	cp_flags=$(fixture_flags "$cp_dir")
-	mkdir -p "$cp_w/old" "$cp_w/new"
-	for v in old new; do
-		cp "$cp_dir/$v.c" "$cp_w/$v/$cp_src"
-		# shellcheck disable=SC2086
-		(cd "$cp_w/$v" && $cp_cc $cp_flags -c "$cp_src" -o "../$v.o") >"$cp_w/cc.log" 2>&1 || return 1
-	done
-}
-
 # An object that is no fixture's base: --base on it must find nothing.
 make_unrelated() {
 	mkdir -p "$tmp/unrelated"
@@ -172,7 +159,7 @@ run_case() {
 	w=$tmp/case-$cc
 	rm -rf "$w"
 	mkdir -p "$w/a" "$w/b"
-	if ! compile_pair "$dir" "$cc" "$w"; then
+	if ! compile_fixture "$dir" "$cc" "$w"; then
 		verdict="does not compile: $(head -n 1 "$w/cc.log")"
 		return
 	fi

@@ -80,18 +80,7 @@ vg() {
 	esac
 }
 
-# compile FIXTURE CC DIR: DIR/old.o and DIR/new.o as tests/e2e/fixtures.sh does.
-compile() {
-	c_src=$(echo "${1#*-}" | tr '-' '_').c
-	c_flags=$(sed -n '/^[[:space:]]*#/d; /[^[:space:]]/{p;q;}' "$root/fixtures/$1/cflags" 2>/dev/null)
-	[ -n "$c_flags" ] || c_flags="-O2 -g -ffunction-sections -fdata-sections"
-	for v in old new; do
-		mkdir -p "$3/$v"
-		cp "$root/fixtures/$1/$v.c" "$3/$v/$c_src"
-		# shellcheck disable=SC2086
-		(cd "$3/$v" && $2 $c_flags -c "$c_src" -o "../$v.o") || return 1
-	done
-}
+. "$root/tests/e2e/lib/fixture.sh"
 
 # The fixture suite itself (tests/e2e/fixtures.sh: hpdiff's report checked
 # against each fixture's expectations), with hpdiff run under valgrind by a
@@ -125,7 +114,7 @@ else
 	failed=$((failed + 1))
 fi
 
-if ! compile 10-switch-jump-table gcc "$tmp/10-switch-jump-table-gcc"; then
+if ! compile_fixture "$fixdir/10-switch-jump-table" gcc "$tmp/10-switch-jump-table-gcc"; then
 	echo "FAIL fixtures/10-switch-jump-table gcc: does not compile"
 	failed=$((failed + 1))
 fi

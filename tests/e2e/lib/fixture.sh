@@ -78,6 +78,25 @@ compiler_cmd() {
 	case $1 in gcc) echo "${GCC:-gcc}" ;; clang) echo "${CLANG:-clang}" ;; *) echo "$1" ;; esac
 }
 
+# compile_fixture DIR CC W: fixture DIR's old.c and new.c compiled by CC
+# (gcc, clang) with the fixture's flags into W/old.o and W/new.o, each
+# under the same file name in W/old/ and W/new/ so that __FILE__ and the
+# DWARF names agree, as a rebuild of one source file does.  The
+# compiler's messages go to W/cc.log; on failure, cf_failed is old or new.
+compile_fixture() {
+	cf_dir=$1 cf_cc=$(compiler_cmd "$2") cf_w=$3
+	cf_src=$(basename "$cf_dir" | sed 's/^[0-9]*-//; s/-/_/g').c
+	cf_flags=$(fixture_flags "$cf_dir")
+	mkdir -p "$cf_w/old" "$cf_w/new"
+	for cf_failed in old new; do
+		cp "$cf_dir/$cf_failed.c" "$cf_w/$cf_failed/$cf_src"
+		# shellcheck disable=SC2086
+		(cd "$cf_w/$cf_failed" && $cf_cc $cf_flags -c "$cf_src" -o "../$cf_failed.o") \
+			>"$cf_w/cc.log" 2>&1 || return 1
+	done
+	cf_failed=
+}
+
 # other_compiler CC: clang for gcc, gcc for clang.
 other_compiler() {
 	case $1 in gcc) echo clang ;; *) echo gcc ;; esac
