@@ -318,12 +318,6 @@ static size_t build_id(Elf *e, uint8_t *out, size_t max)
 	return 0;
 }
 
-static const char *base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-	return s ? s + 1 : p;
-}
-
 /* A --symbols file for mod: same build id, or (no build ids) same name. */
 static int find_symbol_file(struct module_set *set, struct module *mod, struct hp_err *err)
 {
@@ -348,7 +342,7 @@ static int find_symbol_file(struct module_set *set, struct module *mod, struct h
 		}
 		n = build_id(e, other, sizeof(other));
 		if (elf_has_symtab(e) && ((nid && n == nid && !memcmp(id, other, n)) ||
-					  (!nid && !n && !strcmp(base_name(path), base_name(mod->path))))) {
+					  (!nid && !n && !strcmp(path_tail(path), path_tail(mod->path))))) {
 			mod->sym_fd = fd;
 			mod->sym_elf = e;
 			mod->symbols_from = path;
@@ -449,7 +443,7 @@ bool same_source_file(const char *a, const char *b)
 		return true;
 	if (strchr(a, '/') && strchr(b, '/'))
 		return false;
-	return !strcmp(base_name(a), base_name(b));
+	return !strcmp(path_tail(a), path_tail(b));
 }
 
 /* Local to its translation unit.  A hidden global is global in its

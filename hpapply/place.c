@@ -22,11 +22,6 @@
 
 #include "reloc.h"
 
-static uint64_t align_up(uint64_t v, uint64_t a)
-{
-	return a > 1 ? (v + a - 1) & ~(a - 1) : v;
-}
-
 static uint64_t valid_align(uint32_t a)
 {
 	/* a power of two up to a page; anything else is treated as 16 */

@@ -182,12 +182,9 @@ static void add_cold_guards(const struct hpk *p, struct resolution *r)
 
 static bool module_wanted(const struct module *mod, const char *only)
 {
-	const char *b;
-
 	if (!only)
 		return true;
-	b = strrchr(mod->path, '/');
-	return !strcmp(mod->path, only) || (b && !strcmp(b + 1, only));
+	return !strcmp(mod->path, only) || !strcmp(path_tail(mod->path), only);
 }
 
 static int not_found(struct module_set *set, const struct hpk *p, const char *only, struct hp_err *err)

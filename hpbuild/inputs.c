@@ -269,12 +269,6 @@ static int kind_of(const char *path, enum input_kind *k, struct hp_err *err)
 	return 0;
 }
 
-static const char *base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-	return s ? s + 1 : p;
-}
-
 static int add_side(const char *path, enum input_kind k, struct input_set *set, int side,
 		    struct hp_err *err)
 {
@@ -309,7 +303,7 @@ static int add_side(const char *path, enum input_kind k, struct input_set *set, 
 			data = NULL;
 			if (side == NEW_SIDE) {
 				free(p->name);
-				p->name = xstrdup(base_name(path));
+				p->name = xstrdup(path_tail(path));
 			}
 		}
 		ret = 0;

@@ -49,11 +49,6 @@ struct writer {
 	uint64_t size;
 };
 
-static uint64_t align_up(uint64_t x, uint64_t a)
-{
-	return (x + a - 1) & ~(a - 1);
-}
-
 /* ---- strings ---- */
 
 static uint32_t intern(struct writer *w, const char *s)

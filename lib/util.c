@@ -267,6 +267,13 @@ void *hmap_get(const struct hmap *m, const char *key)
 	return hmap_next(m, key, &pos);
 }
 
+const char *path_tail(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
 /* Inputs must be regular files: a directory, FIFO or device named as an
  * object would block or make no sense to read whole. */
 int open_regular(const char *path, struct stat *st, struct hp_err *err)

@@ -110,6 +110,15 @@ void drop_file_pages(const uint8_t *data, size_t size);
  */
 int write_file_atomic(const char *path, const void *data, size_t size, struct hp_err *err);
 
+/* The last component of a path: "parse.o" for "obj/net/parse.o". */
+const char *path_tail(const char *path);
+
+/* v rounded up to a multiple of a, a power of two; a of 0 or 1 is none. */
+static inline uint64_t align_up(uint64_t v, uint64_t a)
+{
+	return a > 1 ? (v + a - 1) & ~(a - 1) : v;
+}
+
 /* Little-endian integer access on unaligned buffers. */
 static inline uint64_t get_le(const uint8_t *p, unsigned width)
 {
