@@ -1,5 +1,5 @@
 /*
- * inputs.h - what hpbuild was given: two objects, two static archives
+ * inputs.h - what a command was given: two objects, two static archives
  * (members paired by name), or two directories (objects paired by relative
  * path).  Produces the list of object pairs, in a stable order.
  */

@@ -1,5 +1,5 @@
 /*
- * inputs.c - pair up hpbuild's inputs (inputs.h).
+ * inputs.c - pair up the inputs of a command (inputs.h): hpbuild, hpverify.
  *
  * Archives are read here rather than with libelf's archive walker so that
  * every header field is checked before use (a hostile archive is one more
