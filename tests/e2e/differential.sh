@@ -18,6 +18,8 @@
 # then end of input: the program must exit 0 (not die of a signal).
 # Rounds carry state (counters): the new program's round 2 follows its
 # own round 1, which changes the state as the old one does.
+# The fixture's file 'hpbuild-options' (one line) gives hpbuild options
+# (23-line-shift: --include-line-only, so that __LINE__ moves too).
 # A fixture may instead be refused: its file 'refuse-ok' lists the rules
 # (HP005 ...) whose refusal is a right answer (issue 11 lets some cases be
 # either implemented or refused).  "nothing to patch" is right only when
@@ -249,7 +251,10 @@ run_case() {
 	mkdir -p "$w"
 	verdict=
 	build_programs "$dir" "$cc" "$w" || return
-	tool "$w/build.out" "$hpbuild" -o "$w/p.hpk" "$w/old.o" "$w/new.o"
+	opts=
+	[ -f "$dir/hpbuild-options" ] && opts=$(first_line "$dir/hpbuild-options")
+	# shellcheck disable=SC2086
+	tool "$w/build.out" "$hpbuild" $opts -o "$w/p.hpk" "$w/old.o" "$w/new.o"
 	if [ $rc -eq 1 ] && grep -q 'nothing to patch' "$w/build.out"; then
 		if cmp -s "$w/ref-old" "$w/ref-new"; then
 			verdict=PASS
