@@ -26,7 +26,7 @@
 # the old and new programs answer alike.
 #
 # Every wait is for the event itself (the line "end N" in the output, the
-# process gone), bounded by 30 s only to end a hung run.  Every process it
+# process gone), bounded only to end a hung run (lib/wait.sh, WAIT_LIMIT).  Every process it
 # starts is killed on exit (trap).  Skips, with a message, where ptrace is
 # not permitted.  Prints "PASS ..."/"FAIL ...: why"/"PENDING ..." per case
 # and "differential: N passed, M failed, K pending" last; exit 1 if a case
@@ -44,6 +44,7 @@ usage() {
 
 [ $# -ge 1 ] || usage
 . "$(dirname "$0")/lib/fixture.sh"
+. "$(dirname "$0")/lib/wait.sh"
 need_tools differential.sh "$1" hpbuild hpapply
 shift
 hpbuild=$build_dir/hpbuild
@@ -78,17 +79,16 @@ PENDING='
 77-tiny-function-short-jump:gcc  issue 11 case 8: HP005 accepts a short jump hpapply does not write; hpapply refuses at apply time
 '
 
-# wait_round OUT N: until OUT has the line "end N"; false if the process
-# ended first or after 30 s (a hung run).
+# round_over OUT N: OUT has the line "end N", or the process has ended.
+round_over() {
+	grep -qx "end $2" "$1" 2>/dev/null || ! kill -0 "$pid" 2>/dev/null
+}
+
+# wait_round OUT N: until OUT has the line "end N" (lib/wait.sh's bound
+# ends a hung run); false if the process ended first.
 wait_round() {
-	wr_i=0
-	while [ $wr_i -lt 600 ]; do
-		grep -qx "end $2" "$1" 2>/dev/null && return 0
-		kill -0 "$pid" 2>/dev/null || { grep -qx "end $2" "$1" 2>/dev/null; return; }
-		sleep 0.05
-		wr_i=$((wr_i + 1))
-	done
-	return 1
+	wait_until round_over "$1" "$2"
+	grep -qx "end $2" "$1" 2>/dev/null
 }
 
 # round FILE N: the lines of round N in a driver's output.
@@ -138,7 +138,7 @@ build_programs() {
 			verdict="linking the driver with $v.o: $(head -n 1 "$bp_w/cc.log")"
 			return 1
 		fi
-		printf 'go\ngo\ngo\n' | timeout 30 "$bp_w/prog-$v" >"$bp_w/ref-$v" 2>&1
+		printf 'go\ngo\ngo\n' | timeout "$wait_limit" "$bp_w/prog-$v" >"$bp_w/ref-$v" 2>&1
 		bp_rc=$?
 		if [ $bp_rc -ne 0 ] || ! grep -qx 'end 3' "$bp_w/ref-$v"; then
 			verdict="the $v program alone: exit $bp_rc after $(grep -c '^end ' "$bp_w/ref-$v") rounds"
@@ -233,15 +233,16 @@ how_gone() {
 	pid=
 }
 
-# wait_gone PID: its exit status once it has ended (killed after 30 s).
+# wait_gone PID: its exit status once it has ended (killed when it does
+# not end within lib/wait.sh's bound).
 wait_gone() {
-	wg_i=0
-	while kill -0 "$1" 2>/dev/null && [ $wg_i -lt 600 ]; do
-		sleep 0.05
-		wg_i=$((wg_i + 1))
-	done
+	wait_until not_alive "$1"
 	kill -9 "$1" 2>/dev/null
 	wait "$1"
+}
+
+not_alive() {
+	! kill -0 "$1" 2>/dev/null
 }
 
 run_case() {
