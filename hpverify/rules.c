@@ -113,7 +113,7 @@ void report(struct rule_ctx *c, const char *rule, int severity, const char *symb
 	va_start(ap, fmt);
 	sb_vaddf(&sb, fmt, ap);
 	va_end(ap);
-	findings_add(c->out, rule, severity, symbol, file, line, sb_detach(&sb));
+	findings_add(c->out, rule, severity, symbol, file ? file : c->unit, line, sb_detach(&sb));
 }
 
 void report_sym(struct rule_ctx *c, const char *rule, int severity, const struct hp_symbol *s,
@@ -128,7 +128,10 @@ void report_sym(struct rule_ctx *c, const char *rule, int severity, const struct
 	va_start(ap, fmt);
 	sb_vaddf(&sb, fmt, ap);
 	va_end(ap);
-	findings_add(c->out, rule, severity, s->name, where->file, where->line, sb_detach(&sb));
+	/* without DWARF the line is unknown, the unit's file is not (its
+	 * STT_FILE symbol, else the object): never "?" */
+	findings_add(c->out, rule, severity, s->name, where->file ? where->file : c->unit, where->line,
+		     sb_detach(&sb));
 }
 
 int findings_apply_allow(struct findings *f, const char *const *allow, size_t nr_allow)

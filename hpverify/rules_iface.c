@@ -289,8 +289,64 @@ static char *layout_entry(const char *layout, const char *member)
 	return NULL;
 }
 
+/* The entry of a layout string whose text after 'sep' (':' for the
+ * member's "type@offset", '@' for the offset alone) is 'key'. */
+static char *layout_entry_by(const char *layout, char sep, const char *key)
+{
+	for (const char *p = layout; key && p && *p;) {
+		const char *end = strchr(p, ';');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char *e = xstrndup(p, len);
+		char *k = sep == ':' ? strchr(e, ':') : strrchr(e, '@');
+
+		if (k && !strcmp(k + 1, key))
+			return e;
+		free(e);
+		p = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * How one member of one side differs from the other side, into sb;
+ * false if it does not.  Members are matched by name, then by place: a
+ * member whose name the other side lacks but that has the same type at
+ * the same offset is a rename, not a layout change, and one with another
+ * type at the same offset is the change there.  Example, zlib's
+ * deflate_state: 'l_buf' became 'sym_buf' (same type, same place: a
+ * rename), 'd_buf' (ushf *, 8 bytes at 5904) became 'sym_end' (uInt, 4
+ * bytes at 5904): the change is "d_buf:ushf *@5904 -> sym_end:uInt@5904",
+ * not "new member sym_buf".
+ */
+static bool member_differs(const char *mine, const char *theirs, bool is_new, struct strbuf *sb)
+{
+	char *name = xstrndup(mine, strcspn(mine, ":="));
+	char *same_name = layout_entry(theirs, name);
+	const char *shape = strchr(mine, ':'), *at = strrchr(mine, '@');
+	char *same_shape = shape ? layout_entry_by(theirs, ':', shape + 1) : NULL;
+	char *same_place = at ? layout_entry_by(theirs, '@', at + 1) : NULL;
+	bool differs = same_name ? strcmp(same_name, mine) != 0 : !same_shape;
+
+	if (differs) {
+		const char *before = same_name ? same_name : same_place;
+
+		if (!is_new)
+			sb_addf(sb, "%smember %s removed", sb->len ? ", " : "", mine);
+		else if (before)
+			sb_addf(sb, "%s%s -> %s", sb->len ? ", " : "", before, mine);
+		else
+			sb_addf(sb, "%snew member %s", sb->len ? ", " : "", mine);
+	}
+	free(name);
+	free(same_name);
+	free(same_shape);
+	free(same_place);
+	return differs;
+}
+
 /* The first member (in the new order) that moved, changed or is new, or
- * the first old one that went away. */
+ * the first old one that went away; members only renamed in place are
+ * named when nothing else changed. */
 static void describe_layout_change(const struct hp_dwarf_type *a, const struct hp_dwarf_type *b,
 				   struct strbuf *sb)
 {
@@ -301,30 +357,17 @@ static void describe_layout_change(const struct hp_dwarf_type *a, const struct h
 	for (int side = 0; side < 2; side++) {
 		for (const char *p = sides[side]; p && *p;) {
 			const char *end = strchr(p, ';');
-			size_t len = end ? (size_t)(end - p) : strlen(p);
-			char *member = xstrndup(p, strcspn(p, ":="));
-			char *mine = xstrndup(p, len);
-			char *other = layout_entry(sides[!side], member);
-			bool differs = !other || strcmp(other, mine);
+			char *mine = xstrndup(p, end ? (size_t)(end - p) : strlen(p));
+			bool differs = member_differs(mine, sides[!side], side == 0, sb);
 
-			if (differs) {
-				if (side == 1)
-					sb_addf(sb, "%smember %s removed", sb->len ? ", " : "", mine);
-				else if (other)
-					sb_addf(sb, "%s%s -> %s", sb->len ? ", " : "", other, mine);
-				else
-					sb_addf(sb, "%snew member %s", sb->len ? ", " : "", mine);
-			}
-			free(member);
 			free(mine);
-			free(other);
 			if (differs)
 				return;
 			p = end ? end + 1 : NULL;
 		}
 	}
 	if (!sb->len)
-		sb_adds(sb, "layout differs");
+		sb_adds(sb, "members renamed, layout unchanged");
 }
 
 /*

@@ -78,6 +78,10 @@ void check_patch_site_size(struct rule_ctx *c);    /* HP005 (rules_code.c) */
 void check_branch_into_site(struct rule_ctx *c);   /* HP006 (rules_code.c) */
 void check_run_once(struct rule_ctx *c);           /* HP007 (rules_data.c) */
 void check_relocations(struct rule_ctx *c);        /* HP009 (rules_code.c) */
+/* The words after "hpapply cannot resolve relocation TYPE to X at +N"
+ * (HP009 on objects and on packages): why TYPE is refused when hpapply(1)
+ * does resolve some of them. */
+const char *unresolved_reloc_why(unsigned type);
 void check_never_returns(struct rule_ctx *c);      /* HP010 (rules_code.c) */
 void check_build_mismatch(struct rule_ctx *c);     /* HP011 (rules_iface.c) */
 void check_new_dependencies(struct rule_ctx *c);   /* HP012 (rules_code.c) */

@@ -52,8 +52,8 @@ static size_t pkg_reloc_problems(const struct hpk *p, const struct hpk_reloc *v,
 		char *msg = NULL;
 
 		if (!ri || !ri->applier_ok)
-			msg = xasprintf("relocation %s to %s at +0x%x", reloc_name(v[i].type),
-					sym_name(p, v[i].sym), v[i].offset);
+			msg = xasprintf("relocation %s to %s at +0x%x%s", reloc_name(v[i].type),
+					sym_name(p, v[i].sym), v[i].offset, unresolved_reloc_why(v[i].type));
 		else if (s && s->type == STT_GNU_IFUNC)
 			msg = xasprintf("a reference to indirect-function (ifunc) symbol %s at +0x%x",
 					sym_name(p, v[i].sym), v[i].offset);

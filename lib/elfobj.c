@@ -29,6 +29,27 @@ static const char *etype_name(unsigned t)
 	}
 }
 
+/* The name of an ELF machine a wrong object is likely built for: the
+ * message says "AArch64", not "e_machine 183". */
+static const char *machine_name(unsigned m)
+{
+	switch (m) {
+	case EM_386: return "i386";
+	case EM_ARM: return "ARM";
+	case EM_AARCH64: return "AArch64";
+	case EM_RISCV: return "RISC-V";
+	case EM_PPC: return "PowerPC";
+	case EM_PPC64: return "PowerPC64";
+	case EM_S390: return "S/390";
+	case EM_MIPS: return "MIPS";
+	case EM_SPARCV9: return "SPARC V9";
+	case EM_IA_64: return "IA-64";
+	case EM_LOONGARCH: return "LoongArch";
+	case EM_BPF: return "BPF";
+	default: return NULL;
+	}
+}
+
 /* Identify the file from its raw header before handing it to libelf, so
  * that the message says exactly what the file is. */
 static int check_ident(const char *name, const uint8_t *d, size_t n, struct hp_err *err)
@@ -48,6 +69,9 @@ static int check_ident(const char *name, const uint8_t *d, size_t n, struct hp_e
 		return hp_err_set(err, "%s: big-endian ELF object; only x86-64 objects are supported", name);
 	type = (uint16_t)get_le(d + 16, 2);
 	machine = (uint16_t)get_le(d + 18, 2);
+	if (machine != EM_X86_64 && machine_name(machine))
+		return hp_err_set(err, "%s: ELF object for %s (e_machine %u); only x86-64 is supported", name,
+				  machine_name(machine), machine);
 	if (machine != EM_X86_64)
 		return hp_err_set(err, "%s: ELF object for another architecture (e_machine %u); only x86-64 is supported", name, machine);
 	if (type != ET_REL)
