@@ -75,6 +75,7 @@ PENDING='
 74-counter-renamed       issue 11 case 4: the renamed counters restart at zero after apply
 75-alias                 issue 11 case 5: two redirects at one address; --revert refuses
 54-rule-shared-rodata    issue 11 case 9: a changed read-only table is refused (HP008)
+80-anon-writable-data    issue 11 (case 4 class): existing writable data without a symbol is copied fresh; its counts restart (want HP001)
 27-rodata-table          issue 11 case 9: a changed read-only table is refused (HP008)
 20-fptr-table-grows      issue 11 case 9: the grown const handler table is refused (HP001) instead of carried with dispatch
 76-static-jump-table     issue 11 case 6: refused by HP004 (the jump table counts as an address taken)
