@@ -307,6 +307,24 @@ static char *layout_entry_by(const char *layout, char sep, const char *key)
 	return NULL;
 }
 
+/* entry, unless a member of that name is also in layout 'own' (then
+ * NULL; entry is freed). */
+static char *unless_kept(char *entry, const char *own)
+{
+	char *name, *kept;
+
+	if (!entry)
+		return NULL;
+	name = xstrndup(entry, strcspn(entry, ":="));
+	kept = layout_entry(own, name);
+	free(name);
+	if (!kept)
+		return entry;
+	free(kept);
+	free(entry);
+	return NULL;
+}
+
 /*
  * How one member of one side differs from the other side, into sb;
  * false if it does not.  Members are matched by name, then by place: a
@@ -318,14 +336,22 @@ static char *layout_entry_by(const char *layout, char sep, const char *key)
  * bytes at 5904): the change is "d_buf:ushf *@5904 -> sym_end:uInt@5904",
  * not "new member sym_buf".
  */
-static bool member_differs(const char *mine, const char *theirs, bool is_new, struct strbuf *sb)
+static bool member_differs(const char *mine, const char *own, const char *theirs, bool is_new,
+			   struct strbuf *sb)
 {
 	char *name = xstrndup(mine, strcspn(mine, ":="));
 	char *same_name = layout_entry(theirs, name);
 	const char *shape = strchr(mine, ':'), *at = strrchr(mine, '@');
 	char *same_shape = shape ? layout_entry_by(theirs, ':', shape + 1) : NULL;
 	char *same_place = at ? layout_entry_by(theirs, '@', at + 1) : NULL;
-	bool differs = same_name ? strcmp(same_name, mine) != 0 : !same_shape;
+	bool differs;
+
+	/* a member of the other side stands for this one only if its name is
+	 * gone from this side: 'limit:int@4' inserted before 'len' (old
+	 * 'len:int@4', now at 8) is new, not a rename of len */
+	same_shape = unless_kept(same_shape, own);
+	same_place = unless_kept(same_place, own);
+	differs = same_name ? strcmp(same_name, mine) != 0 : !same_shape;
 
 	if (differs) {
 		const char *before = same_name ? same_name : same_place;
@@ -358,7 +384,7 @@ static void describe_layout_change(const struct hp_dwarf_type *a, const struct h
 		for (const char *p = sides[side]; p && *p;) {
 			const char *end = strchr(p, ';');
 			char *mine = xstrndup(p, end ? (size_t)(end - p) : strlen(p));
-			bool differs = member_differs(mine, sides[!side], side == 0, sb);
+			bool differs = member_differs(mine, sides[side], sides[!side], side == 0, sb);
 
 			free(mine);
 			if (differs)

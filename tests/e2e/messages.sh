@@ -7,7 +7,8 @@
 #
 #   layout    HP004 on zlib's deflate_state (fixtures/79-rule-type-layout-
 #             rename): the change at 5904 (d_buf -> sym_end), not the
-#             renamed member sym_buf as "new"
+#             renamed member sym_buf as "new"; a member inserted before
+#             one of its type (fixtures/46) is new, not a rename
 #   orc       HP006 on a table that is no jump table (.orc_unwind_ip)
 #             names the table, never "a jump table"
 #   32s       HP009 on R_X86_64_32S says "unless the address fits in 32
@@ -124,6 +125,13 @@ for cc in $compilers; do
 	else
 		fail=$((fail + 1))
 		echo "FAIL layout $cc: does not compile: $(head -n 1 "$w/cc.log")"
+	fi
+
+	w=$tmp/insert-$cc
+	if compile_fixture "$fixdir/46-rule-type-layout" "$cc" "$w"; then
+		"$hpbuild" -o "$w/x.hpk" "$w/old.o" "$w/new.o" >"$w/out" 2>&1
+		check "layout $cc: an inserted member is new, not a rename" "$w/out" \
+			"new member pending:size_t@8" " -> pending"
 	fi
 
 	if pair orc "$cc" "-O2"; then
