@@ -131,7 +131,7 @@ static void seal(struct image *im, int keep)
 			put_le(e + TOC_CHECKSUM, XXH3_64bits(im->d + off, (size_t)len), 8);
 	}
 	if (!(keep & SEAL_KEEP_ID))
-		hpk_file_hash(im->d, im->size, 1, im->d + HDR_ID);
+		hpk_seal_id(im->d, im->size);
 	hpk_file_hash(im->d, im->size, 0, im->d + HDR_CHECKSUM);
 }
 
@@ -383,7 +383,7 @@ static int seal_file(const char *in, const char *out)
 		fprintf(stderr, "pkgcorrupt: %s\n", err.msg);
 		return 2;
 	}
-	if (im.size >= HDR_SIZE)
+	if (im.size >= HDR_SIZE_1_0)
 		seal(&im, SEAL_ALL);
 	if (write_file_atomic(out, im.d, im.size, &err) < 0) {
 		fprintf(stderr, "pkgcorrupt: %s\n", err.msg);
