@@ -188,10 +188,30 @@ static int decrypt_seckey(const char *name, uint8_t *raw, const char *password, 
 	return 0;
 }
 
+/* The secret key's second half is its public key: derived again from the
+ * seed, it must match (the only check an unencrypted key gets). */
+static bool seckey_consistent(const uint8_t *raw)
+{
+	uint8_t pk[32], sk[64];
+	bool ok;
+
+	crypto_sign_seed_keypair(pk, sk, raw + SK_SK);
+	ok = !sodium_memcmp(pk, raw + SK_SK + 32, 32);
+	sodium_memzero(sk, sizeof(sk));
+	return ok;
+}
+
+/*
+ * minisign computes the checksum only when it encrypts a key: a key made
+ * with -W has 32 zero bytes there, which minisign never looks at.  So an
+ * encrypted key must match its checksum (a wrong password shows here); an
+ * unencrypted one may have zeros or the right checksum.
+ */
 static int check_seckey(const char *name, uint8_t *raw, const char *password, struct hp_err *err)
 {
+	static const uint8_t zeros[32];
 	uint8_t chk[32];
-	bool encrypted;
+	bool encrypted, chk_ok;
 
 	if (memcmp(raw + SK_SIG_ALG, "Ed", 2))
 		return hp_err_set(err, "%s: secret key algorithm is not Ed25519 ('Ed')", name);
@@ -203,12 +223,13 @@ static int check_seckey(const char *name, uint8_t *raw, const char *password, st
 	if (encrypted && decrypt_seckey(name, raw, password, err) < 0)
 		return -1;
 	seckey_checksum(raw, chk);
-	if (sodium_memcmp(chk, raw + SK_CHK, 32)) {
-		sodium_memzero(chk, sizeof(chk));
+	chk_ok = !sodium_memcmp(chk, raw + SK_CHK, 32) || (!encrypted && !memcmp(raw + SK_CHK, zeros, 32));
+	sodium_memzero(chk, sizeof(chk));
+	if (!chk_ok)
 		return hp_err_set(err, encrypted ? "%s: wrong password for the secret key (or the key is corrupt)"
 					         : "%s: secret key checksum mismatch (the key is corrupt)", name);
-	}
-	sodium_memzero(chk, sizeof(chk));
+	if (!seckey_consistent(raw))
+		return hp_err_set(err, "%s: secret key is corrupt (its two halves do not belong together)", name);
 	return 0;
 }
 

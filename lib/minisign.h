@@ -11,7 +11,8 @@
  *                salt (32) | opslimit (u64) | memlimit (u64) |
  *                key id (8) | Ed25519 secret key (64) | checksum (32),
  *                the last three XORed with scrypt(password) when "Sc";
- *                checksum = BLAKE2b-256("Ed" | key id | secret key)
+ *                checksum = BLAKE2b-256("Ed" | key id | secret key), or
+ *                zeros in an unencrypted key (minisign -G -W writes them)
  *   signature    "ED" (Ed25519 of BLAKE2b-512 of the file) or "Ed" (of
  *                the file itself, legacy) | key id (8) | signature (64),
  *                then a "trusted comment: " line and a base64 line: the
