@@ -95,24 +95,32 @@ static int comment_of(const struct line *l, const char *prefix, size_t max, stru
 	return 0;
 }
 
-/* Exactly size bytes of base64 (with padding) in l. */
+/* Exactly size bytes of base64 (with padding) in l, in the one canonical
+ * spelling: libsodium's decoder alone lets other bytes through (it reads
+ * a character with its high bit set as the same digit), and a signature
+ * file that can be changed without being refused is not what we promise. */
 static int decode_b64(const struct line *l, uint8_t *out, size_t size)
 {
 	uint8_t buf[SECKEY_SIZE + 4];
+	char again[4 * ((SECKEY_SIZE + 2) / 3) + 1];
 	size_t got = 0;
 	const char *end = NULL;
+	int ret = -1;
 
-	if (size + 1 > sizeof(buf) || !l->len || l->len > 4 * ((sizeof(buf) + 2) / 3))
+	if (size + 1 > sizeof(buf) || l->len != 4 * ((size + 2) / 3))
 		return -1;
 	if (sodium_base642bin(buf, size + 1, l->s, l->len, NULL, &got, &end,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    end != l->s + l->len || got != size) {
-		sodium_memzero(buf, sizeof(buf));
-		return -1;
+			      sodium_base64_VARIANT_ORIGINAL) == 0 &&
+	    end == l->s + l->len && got == size) {
+		sodium_bin2base64(again, sizeof(again), buf, size, sodium_base64_VARIANT_ORIGINAL);
+		if (!memcmp(again, l->s, l->len)) {
+			memcpy(out, buf, size);
+			ret = 0;
+		}
+		sodium_memzero(again, sizeof(again));
 	}
-	memcpy(out, buf, size);
 	sodium_memzero(buf, sizeof(buf));
-	return 0;
+	return ret;
 }
 
 /* The two lines of a key file: the untrusted comment, the base64. */

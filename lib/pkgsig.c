@@ -101,7 +101,8 @@ int keyring_add_dir(struct keyring *kr, const char *dir, struct hp_err *err)
 			names[n++] = xstrdup(e->d_name);
 		}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		char *path = xasprintf("%s/%s", dir, names[i]);
 
@@ -157,38 +158,29 @@ static int verify_with(const struct pkgsig_result *r, const struct minisign_sig 
 	return -1;
 }
 
-int pkgsig_check(const char *pkg_path, const struct hpk *p, const struct keyring *kr,
-		 struct pkgsig_result *r, struct hp_err *err)
+int pkgsig_check_mem(const char *sig_name, const uint8_t *text, size_t n, const struct hpk *p,
+		     const struct keyring *kr, struct pkgsig_result *r, struct hp_err *err)
 {
 	struct minisign_sig s;
-	struct stat st;
-	uint8_t *text;
-	size_t n, which = 0;
+	size_t which = 0;
 	char id[33];
-	int fd, ret;
+	int ret;
 
-	memset(r, 0, sizeof(*r));
-	r->status = PKGSIG_BAD;
-	r->sig_path = xasprintf("%s%s", pkg_path, PKGSIG_SUFFIX);
-	if (!p->image)
-		return hp_err_set(err, "%s: no package bytes to check the signature against", pkg_path);
-	if (stat(r->sig_path, &st) < 0 && errno == ENOENT) {
-		r->status = PKGSIG_MISSING;
-		return hp_err_set(err, "%s: no signature (%s is not signed; see hpbuild --sign)", r->sig_path, pkg_path);
+	if (!r->sig_path) {
+		memset(r, 0, sizeof(*r));
+		r->sig_path = xstrdup(sig_name);
 	}
-	fd = open_regular(r->sig_path, &st, err);
-	if (fd < 0 || read_small_fd(fd, &st, r->sig_path, &text, &n, err) < 0)
-		return -1;
-	ret = minisign_parse_sig(r->sig_path, text, n, &s, err);
-	free(text);
-	if (ret < 0)
+	r->status = PKGSIG_BAD;
+	if (!p->image)
+		return hp_err_set(err, "%s: no package bytes to check the signature against", sig_name);
+	if (minisign_parse_sig(sig_name, text, n, &s, err) < 0)
 		return -1;
 	minisign_key_id_hex(s.key_id, r->key_id);
 	ret = verify_with(r, &s, kr, p, &which, err);
 	hpk_id_hex(p, id);
 	if (ret == 0 && !comment_names(s.trusted_comment, id))
 		ret = hp_err_set(err, "%s: the signature is for another package (trusted comment does not say \"%s%s\")",
-				 r->sig_path, PKGSIG_COMMENT_PREFIX, id);
+				 sig_name, PKGSIG_COMMENT_PREFIX, id);
 	if (ret == 0) {
 		r->status = PKGSIG_OK;
 		r->key_path = kr->v[which].path;
@@ -196,6 +188,29 @@ int pkgsig_check(const char *pkg_path, const struct hpk *p, const struct keyring
 		s.trusted_comment = NULL;
 	}
 	minisign_sig_free(&s);
+	return ret;
+}
+
+int pkgsig_check(const char *pkg_path, const struct hpk *p, const struct keyring *kr,
+		 struct pkgsig_result *r, struct hp_err *err)
+{
+	struct stat st;
+	uint8_t *text;
+	size_t n;
+	int fd, ret;
+
+	memset(r, 0, sizeof(*r));
+	r->status = PKGSIG_BAD;
+	r->sig_path = xasprintf("%s%s", pkg_path, PKGSIG_SUFFIX);
+	if (stat(r->sig_path, &st) < 0 && errno == ENOENT) {
+		r->status = PKGSIG_MISSING;
+		return hp_err_set(err, "%s: no signature (%s is not signed; see hpbuild --sign)", r->sig_path, pkg_path);
+	}
+	fd = open_regular(r->sig_path, &st, err);
+	if (fd < 0 || read_small_fd(fd, &st, r->sig_path, &text, &n, err) < 0)
+		return -1;
+	ret = pkgsig_check_mem(r->sig_path, text, n, p, kr, r, err);
+	free(text);
 	return ret;
 }
 

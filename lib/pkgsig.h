@@ -66,6 +66,10 @@ struct pkgsig_result {
  */
 int pkgsig_check(const char *pkg_path, const struct hpk *p, const struct keyring *kr,
 		 struct pkgsig_result *r, struct hp_err *err);
+/* The same with the signature file's text in memory (sig_name names it
+ * in messages); r is zeroed first unless r->sig_path is set already. */
+int pkgsig_check_mem(const char *sig_name, const uint8_t *text, size_t n, const struct hpk *p,
+		     const struct keyring *kr, struct pkgsig_result *r, struct hp_err *err);
 void pkgsig_result_free(struct pkgsig_result *r);
 
 /*
