@@ -1107,7 +1107,7 @@ static void test_control_characters(void **state)
 	hpk_free(p);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
@@ -1128,5 +1128,6 @@ int main(void)
 		cmocka_unit_test(test_expect_id),
 	};
 
+	test_select(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
