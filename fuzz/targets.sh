@@ -42,5 +42,6 @@ target_dict() {
 	case $1 in
 	fuzz_elf|fuzz_diff) echo fuzz/elf.dict ;;
 	fuzz_hpk|fuzz_audit) [ -f fuzz/hpk.dict ] && echo fuzz/hpk.dict ;;
+	fuzz_minisign) echo fuzz/minisign.dict ;;
 	esac
 }
