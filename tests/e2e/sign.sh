@@ -204,6 +204,43 @@ else
 	fail "hpverify-verifies-minisign" "minisign -S failed"
 fi
 
+# ---- bit flips through the command (every bit: tests/unit/test_minisign) ----
+# flip FILE OFFSET BIT: that bit of that byte, in place
+flip() {
+	f_b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	# shellcheck disable=SC2059
+	printf "$(printf '\\%03o' $((f_b ^ (1 << $3))))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+sig_size=$(wc -c <"$pkg.minisig")
+pkg_size=$(wc -c <"$pkg")
+comment_end=$(head -n 1 "$pkg.minisig" | wc -c)   # the untrusted comment is not signed
+bad= n=0
+i=$comment_end
+while [ "$i" -lt "$sig_size" ]; do
+	cp "$pkg" "$tmp/f.hpk"
+	cp "$pkg.minisig" "$tmp/f.hpk.minisig"
+	flip "$tmp/f.hpk.minisig" "$i" $((i % 8))
+	run "$tmp/t.out" "$tmp/t.err" "$hpverify" -q --key "$tmp/a.pub" "$tmp/f.hpk"
+	[ $rc -eq 1 ] && one_line "$tmp/t.err" || bad="$bad [signature byte $i: exit $rc]"
+	n=$((n + 1))
+	i=$((i + 11))
+done
+i=0
+while [ "$i" -lt "$pkg_size" ]; do
+	cp "$pkg" "$tmp/f.hpk"
+	cp "$pkg.minisig" "$tmp/f.hpk.minisig"
+	flip "$tmp/f.hpk" "$i" $((i % 8))
+	run "$tmp/t.out" "$tmp/t.err" "$hpverify" -q --key "$tmp/a.pub" "$tmp/f.hpk"
+	{ [ $rc -eq 1 ] || [ $rc -eq 2 ]; } && one_line "$tmp/t.err" || bad="$bad [package byte $i: exit $rc]"
+	n=$((n + 1))
+	i=$((i + 37))
+done
+if [ -z "$bad" ]; then
+	pass "bit-flips-refused ($n flips of the signature and the package through hpverify --key)"
+else
+	fail "bit-flips-refused" "$bad"
+fi
+
 # ---- the tamper case ----
 tam=$tmp/tampered.hpk
 if ! "$tmp/hpkmut" craft "$pkg" "$tam" code-byte >"$tmp/t.out" 2>&1; then
