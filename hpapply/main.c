@@ -186,7 +186,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 /* ---- trust ---- */
 
-/* Without keys hpapply behaves as it always did, but says so, once. */
+/* Without keys hpapply behaves as it always did, but says so, once, when
+ * it applied (or, --dry-run, could apply) the package. */
 static void note_unchecked(const struct options *o)
 {
 	char *sig = xasprintf("%s%s", o->package, PKGSIG_SUFFIX);
@@ -214,8 +215,9 @@ static const char *keys_dir(const struct options *o)
 /*
  * The trust policy, before the process is looked at: the pinned id, then
  * the signature when keys are configured.  HP_EXIT_OK (signer says who
- * signed, "" when no key is configured), HP_EXIT_DIFF (refused) or
- * HP_EXIT_ERROR (a key cannot be read).
+ * signed, "" when no key is configured: the caller says so once the
+ * package is applied), HP_EXIT_DIFF (refused) or HP_EXIT_ERROR (a key
+ * cannot be read).
  */
 static int check_trust(const struct options *o, const struct hpk *p, char signer[17], struct hp_err *err)
 {
@@ -227,11 +229,8 @@ static int check_trust(const struct options *o, const struct hpk *p, char signer
 	signer[0] = '\0';
 	if (o->expect_id && hpk_expect_id(p, o->package, o->expect_id, err) < 0)
 		return HP_EXIT_DIFF;
-	if (!o->nr_keys && !dir) {
-		if (!o->quiet)
-			note_unchecked(o);
+	if (!o->nr_keys && !dir)
 		return HP_EXIT_OK;
-	}
 	for (size_t i = 0; i < o->nr_keys && status == HP_EXIT_OK; i++)
 		if (keyring_add_file(&kr, o->keys[i], err) < 0)
 			status = HP_EXIT_ERROR;
@@ -495,6 +494,9 @@ int main(int argc, char **argv)
 		o.engine.signer = signer;
 		if (status == HP_EXIT_OK)
 			status = hpapply_apply((pid_t)o.pid, p, &o.engine, &out, &err);
+		/* one line for a refusal; the note only for what was applied */
+		if (status == HP_EXIT_OK && !signer[0] && !o.quiet)
+			note_unchecked(&o);
 	} else if (o.mode == MODE_REVERT) {
 		status = hpapply_revert((pid_t)o.pid, o.revert_id, &o.engine, &out, &err);
 	} else {

@@ -257,7 +257,8 @@ static int e_mask_outside(struct image *im)
 static int e_mask_empty(struct image *im) { FIELD(SEC_MASKS, 0, MASK_LEN, 4, 0); return 0; }
 static int e_finding_severity(struct image *im) { FIELD(SEC_FINDINGS, 0, FIND_SEVERITY, 1, 9); return 0; }
 static int e_finding_overridden(struct image *im) { FIELD(SEC_FINDINGS, 0, FIND_OVERRIDDEN, 1, 7); return 0; }
-static int e_flags(struct image *im) { put_le(im->d + HDR_FLAGS, 1, 4); return 0; }
+/* a required flag no reader knows (bit 0, DIGEST, is known since 1.1) */
+static int e_flags(struct image *im) { put_le(im->d + HDR_FLAGS, get_le(im->d + HDR_FLAGS, 4) | 0x8000, 4); return 0; }
 static int e_newer(struct image *im) { put_le(im->d + HDR_MAJOR, HPK_FORMAT_MAJOR + 1, 2); return 0; }
 static int e_arch(struct image *im) { put_le(im->d + HDR_ARCH, 3, 2); return 0; }
 static int e_id(struct image *im) { im->d[HDR_ID] ^= 1; return 0; }
