@@ -33,6 +33,7 @@ struct hpapply_options {
 	const char *const *symbol_files;    /* --symbols */
 	size_t nr_symbol_files;
 	bool allow_seccomp;                 /* --allow-seccomp */
+	const char *signer;                 /* key id that signed the package (recorded), or NULL */
 };
 
 struct outcome_func {

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
 #include <elf.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -52,6 +54,7 @@ static void sample_record(struct record *r)
 		p->region_size = 3 * 4096;
 		p->code_size = 100;
 		p->tool = xstrdup("hpbuild 0.1.0");
+		p->signer = xstrdup(i ? "CD0396ADFB2552AB" : "");
 		p->nr_funcs = (uint32_t)i + 1;
 		p->funcs = xcalloc(p->nr_funcs, sizeof(*p->funcs));
 		for (uint32_t k = 0; k < p->nr_funcs; k++) {
@@ -82,6 +85,8 @@ static void test_record_round_trip(void **state)
 	assert_int_equal(back.nr_pkgs, 2);
 	assert_int_equal(back.next_seq, 3);
 	assert_string_equal(back.pkgs[1].module, "/usr/lib/libx1.so");
+	assert_string_equal(back.pkgs[0].signer, "");
+	assert_string_equal(back.pkgs[1].signer, "CD0396ADFB2552AB");
 	assert_int_equal(back.pkgs[1].nr_funcs, 2);
 	assert_string_equal(back.pkgs[1].funcs[1].name, "helper");
 	assert_string_equal(back.pkgs[1].funcs[1].file, "util.c");
@@ -96,6 +101,41 @@ static void test_record_round_trip(void **state)
 	assert_int_equal(len, len2);
 	assert_memory_equal(buf, again, len);
 	free(again);
+	free(buf);
+	record_free(&back);
+	record_free(&r);
+}
+
+/* A package entry written before the signer field existed (it ends after
+ * its functions) reads as applied without a signature check. */
+static void test_record_without_signer(void **state)
+{
+	struct record r, back = { 0 };
+	struct hp_err err = { { 0 } };
+	XXH3_state_t st;
+	uint8_t *buf;
+	size_t len, entry;
+
+	(void)state;
+	sample_record(&r);
+	record_encode(&r, &buf, &len);
+	/* package 0's entry starts after the 40-byte header and ends with its
+	 * signer: u16 length 0 */
+	entry = (size_t)get_le(buf + 40, 4);
+	assert_int_equal(get_le(buf + 40 + entry - 2, 2), 0);
+	memmove(buf + 40 + entry - 2, buf + 40 + entry, len - (40 + entry));
+	len -= 2;
+	put_le(buf + 40, entry - 2, 4);
+	put_le(buf + 12, len, 4);
+	XXH3_64bits_reset(&st);
+	XXH3_64bits_update(&st, buf, 32);
+	XXH3_64bits_update(&st, "\0\0\0\0\0\0\0\0", 8);
+	XXH3_64bits_update(&st, buf + 40, len - 40);
+	put_le(buf + 32, XXH3_64bits_digest(&st), 8);
+	assert_int_equal(record_decode("t", buf, len, &back, &err), 0);
+	assert_string_equal(back.pkgs[0].signer, "");
+	assert_string_equal(back.pkgs[1].signer, "CD0396ADFB2552AB");
+	assert_string_equal(back.pkgs[0].funcs[0].name, "compute");
 	free(buf);
 	record_free(&back);
 	record_free(&r);
@@ -476,6 +516,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_round_trip),
+		cmocka_unit_test(test_record_without_signer),
 		cmocka_unit_test(test_record_damage),
 		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_relocate),
