@@ -27,6 +27,7 @@ void outcome_free(struct outcome *o)
 	free(o->funcs);
 	free(o->module);
 	free(o->warning);
+	free(o->unwind_notes);
 	record_free(&o->listed);
 	memset(o, 0, sizeof(*o));
 }
@@ -159,12 +160,16 @@ int session_wait_safe(struct session *s, const struct guard *g, size_t n, struct
 	uint64_t deadline = now_ns() + (uint64_t)s->opt->timeout_ms * 1000000ULL;
 
 	for (unsigned attempt = 1;; attempt++) {
-		struct strbuf why;
+		struct strbuf why, notes;
 		int r;
 
 		sb_init(&why);
+		sb_init(&notes);
 		out->attempts = attempt;
-		r = consistency_check(&s->tr, &s->maps, g, n, &why, err);
+		r = consistency_check_noted(&s->tr, &s->maps, g, n, &why, &notes, err);
+		free(out->unwind_notes);
+		out->unwind_notes = notes.len ? sb_detach(&notes) : NULL;
+		sb_free(&notes);
 		if (r <= 0) {
 			sb_free(&why);
 			return r < 0 ? HP_EXIT_ERROR : HP_EXIT_OK;

@@ -51,6 +51,8 @@ struct outcome {
 	size_t nr_funcs;
 	size_t threads;
 	unsigned attempts;          /* consistency checks made */
+	char *unwind_notes;         /* the last check's stacks not unwound to the end, a line
+				     * each ("thread N: unwound K frames, then scanned ..."), or NULL */
 	uint64_t stopped_ns;        /* all the time threads were stopped */
 	uint64_t longest_stop_ns;
 	uint64_t total_ns;
