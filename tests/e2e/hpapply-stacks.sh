@@ -31,6 +31,7 @@ set -u
 
 [ $# -eq 1 ] || { echo "usage: sh tests/e2e/hpapply-stacks.sh BUILD_DIR" >&2; exit 2; }
 . "$(dirname "$0")/lib/fixture.sh"
+. "$(dirname "$0")/lib/wait.sh"
 need_tools hpapply-stacks.sh "$1" hpapply hpbuild
 hpapply=$build_dir/hpapply
 hpbuild=$build_dir/hpbuild
@@ -55,18 +56,17 @@ fail=0
 ok() { pass=$((pass + 1)); echo "PASS $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 
-# wait_line FILE PATTERN: until the last line of FILE matches the glob
-# PATTERN (30 s at most: only a hung run waits that long)
-wait_line() {
-	w_i=0
-	while [ $w_i -lt 1500 ]; do
-		case $(tail -n 1 "$1" 2>/dev/null) in
-		$2) return 0 ;;
-		esac
-		sleep 0.02
-		w_i=$((w_i + 1))
-	done
+# last_matches FILE PATTERN: the last line of FILE matches the glob PATTERN
+last_matches() {
+	case $(tail -n 1 "$1" 2>/dev/null) in
+	$2) return 0 ;;
+	esac
 	return 1
+}
+
+# wait_line FILE PATTERN: until it does, within lib/wait.sh's bound
+wait_line() {
+	wait_until last_matches "$1" "$2"
 }
 
 # start OUT MODE: the program in the background; sets $pid
