@@ -260,24 +260,44 @@ static int check_thread(struct tracee *t, struct unwinder *u, const char *no_unw
 	return r;
 }
 
-int consistency_check_noted(struct tracee *t, const struct proc_maps *m, const struct guard *g, size_t n,
-			    struct strbuf *why, struct strbuf *notes, struct hp_err *err)
+struct unwinder *consistency_prepare(pid_t pid)
+{
+	struct hp_err ignored = { { 0 } };
+	struct unwinder *u = unwinder_open(pid, &ignored);
+
+	if (u)
+		unwinder_load(u);
+	return u;
+}
+
+void consistency_release(struct unwinder *u)
+{
+	unwinder_close(u);
+}
+
+int consistency_check_noted(struct tracee *t, struct unwinder *u, const struct proc_maps *m,
+			    const struct guard *g, size_t n, struct strbuf *why, struct strbuf *notes,
+			    struct hp_err *err)
 {
 	struct hp_err uerr = { { 0 } };
-	struct unwinder *u = unwinder_open(t->pid, &uerr);
+	struct unwinder *own = NULL;
 	int r = 0;
 
+	if (!u)
+		u = own = unwinder_open(t->pid, &uerr);
+	else if (unwinder_refresh(u, &uerr) < 0)
+		u = NULL;
 	for_each_live_thread(t, th) {
 		r = check_thread(t, u, uerr.msg, th, m, g, n, why, notes, err);
 		if (r != 0)
 			break;
 	}
-	unwinder_close(u);
+	unwinder_close(own);
 	return r;
 }
 
 int consistency_check(struct tracee *t, const struct proc_maps *m, const struct guard *g, size_t n,
 		      struct strbuf *why, struct hp_err *err)
 {
-	return consistency_check_noted(t, m, g, n, why, NULL, err);
+	return consistency_check_noted(t, NULL, m, g, n, why, NULL, err);
 }

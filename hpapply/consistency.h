@@ -58,9 +58,21 @@ struct guard {
  */
 int consistency_check(struct tracee *t, const struct proc_maps *m, const struct guard *g, size_t n,
 		      struct strbuf *why, struct hp_err *err);
-/* The same; notes (if not NULL) gets one line per thread whose stack was
- * not all unwound: how many frames were, what was scanned, and why. */
-int consistency_check_noted(struct tracee *t, const struct proc_maps *m, const struct guard *g, size_t n,
-			    struct strbuf *why, struct strbuf *notes, struct hp_err *err);
+
+struct unwinder;
+/*
+ * The unwinding state of the checks of one session: libdwfl's list of the
+ * process's modules, their files and CFI, read while the program runs
+ * (before the threads are stopped) and only refreshed at each check.
+ * NULL if it cannot be made: each check then tries on its own.
+ */
+struct unwinder *consistency_prepare(pid_t pid);
+void consistency_release(struct unwinder *u);
+/* The same check with the session's unwinder u (or NULL); notes (if not
+ * NULL) gets one line per thread whose stack was not all unwound: how
+ * many frames were, what was scanned, and why. */
+int consistency_check_noted(struct tracee *t, struct unwinder *u, const struct proc_maps *m,
+			    const struct guard *g, size_t n, struct strbuf *why, struct strbuf *notes,
+			    struct hp_err *err);
 
 #endif

@@ -90,6 +90,7 @@ struct session {
 	size_t nr_undo, cap_undo;
 	struct rec_retained *unmap;     /* memory to unmap once the record is written */
 	size_t nr_unmap;
+	struct unwinder *unwinder;  /* for the stack checks (consistency_prepare()), or NULL */
 	sigset_t saved_mask;        /* signals blocked while the session is open */
 	uint64_t started_ns;
 };

@@ -26,6 +26,7 @@
 
 struct unwinder {
 	Dwfl *dwfl;
+	pid_t pid;
 };
 
 /* libdwfl reads it (NULL: its default directories); never written */
@@ -47,6 +48,28 @@ static int is_libdwarf(struct dl_phdr_info *info, size_t size, void *data)
 	return info->dlpi_name && strstr(info->dlpi_name, "/libdwarf.so") ? 1 : 0;
 }
 
+static int report_modules(struct unwinder *u, struct hp_err *err)
+{
+	int r;
+
+	dwfl_report_begin(u->dwfl);
+	r = dwfl_linux_proc_report(u->dwfl, u->pid);
+	if (dwfl_report_end(u->dwfl, NULL, NULL) != 0 && r == 0)
+		r = -1;
+	if (r != 0)
+		return hp_err_set(err, "process %d: libdwfl cannot list its modules: %s", (int)u->pid,
+				  r > 0 ? strerror(r) : dwfl_errmsg(-1));
+	return 0;
+}
+
+static int load_cfi(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start, void *arg)
+{
+	Dwarf_Addr bias;
+
+	dwfl_module_eh_cfi(mod, &bias);
+	return DWARF_CB_OK;
+}
+
 struct unwinder *unwinder_open(pid_t pid, struct hp_err *err)
 {
 	struct unwinder *u;
@@ -58,23 +81,19 @@ struct unwinder *unwinder_open(pid_t pid, struct hp_err *err)
 		return NULL;
 	}
 	u = xcalloc(1, sizeof(*u));
+	u->pid = pid;
 	u->dwfl = dwfl_begin(&callbacks);
 	if (!u->dwfl) {
 		hp_err_set(err, "process %d: libdwfl: %s", (int)pid, dwfl_errmsg(-1));
 		free(u);
 		return NULL;
 	}
-	dwfl_report_begin(u->dwfl);
-	r = dwfl_linux_proc_report(u->dwfl, pid);
-	if (dwfl_report_end(u->dwfl, NULL, NULL) != 0 && r == 0)
-		r = -1;
-	if (r != 0) {
-		hp_err_set(err, "process %d: libdwfl cannot list its modules: %s", (int)pid,
-			   r > 0 ? strerror(r) : dwfl_errmsg(-1));
+	if (report_modules(u, err) < 0) {
 		unwinder_close(u);
 		return NULL;
 	}
-	/* true: the threads are ours, stopped; libdwfl must not attach */
+	/* true: libdwfl must not attach (hpapply holds the threads, stopped
+	 * whenever they are walked) */
 	r = dwfl_linux_proc_attach(u->dwfl, pid, true);
 	if (r != 0) {
 		hp_err_set(err, "process %d: libdwfl cannot attach its state: %s", (int)pid,
@@ -83,6 +102,16 @@ struct unwinder *unwinder_open(pid_t pid, struct hp_err *err)
 		return NULL;
 	}
 	return u;
+}
+
+void unwinder_load(struct unwinder *u)
+{
+	dwfl_getmodules(u->dwfl, load_cfi, NULL, 0);
+}
+
+int unwinder_refresh(struct unwinder *u, struct hp_err *err)
+{
+	return report_modules(u, err);
 }
 
 void unwinder_close(struct unwinder *u)

@@ -48,11 +48,19 @@ struct stack_walk {
 
 struct unwinder;
 
-/* libdwfl on process pid, whose threads the caller holds stopped (libdwfl
- * neither attaches nor detaches them).  Fails with err set when the
- * process's modules cannot be reported. */
+/* libdwfl on process pid, whose threads the caller holds in ptrace (libdwfl
+ * neither attaches nor detaches them; they must be stopped whenever one is
+ * walked).  Fails with err set when the process's modules cannot be
+ * listed. */
 struct unwinder *unwinder_open(pid_t pid, struct hp_err *err);
 void unwinder_close(struct unwinder *u);
+/* Open every module's file and read its CFI index now (best effort), so
+ * that walks, made while the threads are stopped, need not. */
+void unwinder_load(struct unwinder *u);
+/* List the process's modules again (the program may have loaded or
+ * unloaded some since); modules still mapped where they were are kept,
+ * with their files and CFI. */
+int unwinder_refresh(struct unwinder *u, struct hp_err *err);
 
 /* Walk thread tid (w is reset first; free with stack_walk_free()). */
 void unwind_thread(struct unwinder *u, pid_t tid, struct stack_walk *w);

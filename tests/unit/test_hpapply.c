@@ -493,16 +493,17 @@ static struct guard guard_of(const struct proc_maps *m, pid_t pid, void *fn, con
 	return (struct guard){ lo, lo + symbol_size(m, pid, name), kind, name };
 }
 
-/* check GUARD: consistency_check's answer; why and notes in *why, *notes */
-static int check_one(struct tracee *t, const struct proc_maps *m, struct guard g, struct strbuf *why,
-		     struct strbuf *notes)
+/* check GUARD with unwinder u (NULL: the check's own): the answer; why and
+ * notes in *why, *notes */
+static int check_one(struct tracee *t, struct unwinder *u, const struct proc_maps *m, struct guard g,
+		     struct strbuf *why, struct strbuf *notes)
 {
 	struct hp_err err = { { 0 } };
 	int r;
 
 	sb_init(why);
 	sb_init(notes);
-	r = consistency_check_noted(t, m, &g, 1, why, notes, &err);
+	r = consistency_check_noted(t, u, m, &g, 1, why, notes, &err);
 	assert_int_not_equal(r, -1);
 	return r;
 }
@@ -514,6 +515,7 @@ static void test_unwind(void **state)
 	struct proc_maps m;
 	struct strbuf why, notes;
 	struct guard spin, nest, r42;
+	struct unwinder *u;
 	pid_t pid = spawn_child(child_nest);
 	unsigned before = 0, now = 0;
 
@@ -539,25 +541,40 @@ static void test_unwind(void **state)
 	r42 = guard_of(&m, pid, &return_42, "return_42", GUARD_CODE);
 
 	/* the innermost frame executes nest_spin */
-	assert_int_equal(check_one(&t, &m, spin, &why, &notes), 1);
+	assert_int_equal(check_one(&t, NULL, &m, spin, &why, &notes), 1);
 	assert_non_null(strstr(why.buf, "is executing nest_spin"));
 	sb_free(&why);
 	sb_free(&notes);
 	/* child_nest is frame 1, found by unwinding (not by a word) */
-	assert_int_equal(check_one(&t, &m, nest, &why, &notes), 1);
+	assert_int_equal(check_one(&t, NULL, &m, nest, &why, &notes), 1);
 	assert_non_null(strstr(why.buf, "has a frame of child_nest on its stack (frame 1, returning to 0x"));
 	sb_free(&why);
 	sb_free(&notes);
 	/* the pointer into return_42 in child_nest's array is data, not a
 	 * frame: no thread is in the way, and every stack was unwound */
-	if (check_one(&t, &m, r42, &why, &notes) != 0)
+	if (check_one(&t, NULL, &m, r42, &why, &notes) != 0)
 		fail_msg("%s", why.buf);
 	assert_int_equal(notes.len, 0);
 	sb_free(&why);
 	sb_free(&notes);
+	/* the same with an unwinder prepared while the child ran, as a
+	 * session does */
+	assert_int_equal(tracee_resume(&t, &err), 0);
+	u = consistency_prepare(pid);
+	assert_non_null(u);
+	assert_int_equal(tracee_stop(&t, &err), 0);
+	assert_int_equal(check_one(&t, u, &m, nest, &why, &notes), 1);
+	assert_non_null(strstr(why.buf, "has a frame of child_nest on its stack (frame 1, returning to 0x"));
+	sb_free(&why);
+	sb_free(&notes);
+	assert_int_equal(check_one(&t, u, &m, r42, &why, &notes), 0);
+	assert_int_equal(notes.len, 0);
+	sb_free(&why);
+	sb_free(&notes);
+	consistency_release(u);
 	/* but memory to be unmapped: any word pointing into it counts */
 	r42.kind = GUARD_REGION;
-	assert_int_equal(check_one(&t, &m, r42, &why, &notes), 1);
+	assert_int_equal(check_one(&t, NULL, &m, r42, &why, &notes), 1);
 	assert_non_null(strstr(why.buf, "a pointer into return_42 on its stack"));
 	sb_free(&why);
 	sb_free(&notes);
