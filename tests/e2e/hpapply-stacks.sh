@@ -22,7 +22,9 @@
 #   nocfi     main.c built without any CFI, in stale mode: the stack past
 #             the first frame of main.c cannot be unwound; hpapply scans it,
 #             says so in "unwind_fallbacks", and the pointers in main's
-#             array, taken for frames there, refuse
+#             array, taken for frames there, refuse; and in altstack
+#             mode (the handler without CFI on the alternate stack), the
+#             thread's own stack is scanned too, and reported
 # Prints "PASS ..." / "FAIL ...: why" per check and "hpapply-stacks: N
 # passed, M failed" last; exits 1 if any failed.  Every process it starts
 # is killed on exit (trap).  Skips (with a message) only when ptrace is not
@@ -209,6 +211,31 @@ no_cfi() {
 	   has "has a frame of function count_lower on its stack (at 0x[0-9a-f]*, in a part not unwound)" &&
 	   has "\"thread $pid: unwound [0-9]* frames*, then scanned 0x[0-9a-f]*-0x[0-9a-f]*: no CFI for 0x[0-9a-f]* ([a-z_0-9]*+0x[0-9a-f]*) in $dir/prog\""; then
 		ok "$name: the part not unwound is scanned and reported in unwind_fallbacks"
+	else
+		bad "$name: $said; $(grep -A2 unwind_fallbacks "$tmp/run.out" | tr -d '\n')"
+	fi
+	stop "$pid"
+	# the handler (no CFI) on the alternate stack: what it interrupted is
+	# on the thread's own stack, which is scanned whole as well
+	name="nocfi altstack ($cc)" out=$dir/out.nocfi-alt
+	start "$out" altstack
+	if ! wait_line "$out" 'in handler'; then
+		bad "$name: the program never reached its handler: '$(tail -n 1 "$out")'"
+		stop "$pid"
+		return
+	fi
+	if hp 1 --timeout 300 -p "$pid" "$dir/p.hpk" && has '"result": "refused"' &&
+	   has "has a frame of function count_lower on its stack (at 0x[0-9a-f]*, in a part not unwound)" &&
+	   has "\"thread $pid: unwound [0-9]* frames*, then scanned 0x[0-9a-f]*-0x[0-9a-f]* and the thread's stack 0x[0-9a-f]*-0x[0-9a-f]*: no CFI for 0x[0-9a-f]* (blocked+0x"; then
+		# and the word that refused is on the thread's own stack
+		at=$(sed -n 's/.* on its stack (at \(0x[0-9a-f]*\), in a part not unwound).*/\1/p' "$tmp/run.out" | head -n 1)
+		lo=$(sed -n "s/.* and the thread's stack \(0x[0-9a-f]*\)-.*/\1/p" "$tmp/run.out" | head -n 1)
+		hi=$(sed -n "s/.* and the thread's stack 0x[0-9a-f]*-\(0x[0-9a-f]*\):.*/\1/p" "$tmp/run.out" | head -n 1)
+		if [ -n "$at" ] && [ -n "$lo" ] && [ -n "$hi" ] && [ $((at)) -ge $((lo)) ] && [ $((at)) -lt $((hi)) ]; then
+			ok "$name: the alternate stack and the thread's own stack are scanned, and reported; the frame was found on the latter"
+		else
+			bad "$name: the word at $at is not on the thread's stack $lo-$hi"
+		fi
 	else
 		bad "$name: $said; $(grep -A2 unwind_fallbacks "$tmp/run.out" | tr -d '\n')"
 	fi
