@@ -35,9 +35,11 @@
 #include "util.h"
 
 enum guard_kind {
-	/* a function to be redirected: the thread may not execute it
-	 * (RIP in [lo, hi)) nor return into it (a stack word in (lo, hi));
-	 * a pointer to its entry is harmless, it will jump to the new code */
+	/* a function to be redirected: the thread may not execute it (the
+	 * pc of an activation in [lo, hi)) nor return into it (a return
+	 * address, or a word where the stack could not be unwound, in
+	 * (lo, hi)); a pointer to its entry is harmless, it will jump to the
+	 * new code */
 	GUARD_CODE = 1,
 	/* memory to be unmapped: no register and no stack word may point
 	 * anywhere into [lo, hi) (code it would run or return into, data it
