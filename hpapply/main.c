@@ -261,6 +261,17 @@ static void print_func_names(const struct outcome_func *f, size_t n)
 	printf("\n");
 }
 
+/* The stacks the last check did not unwind to the end, and what it did. */
+static void print_unwind_notes(FILE *f, const char *notes)
+{
+	for (const char *p = notes; p && *p;) {
+		size_t len = strcspn(p, "\n");
+
+		fprintf(f, "  stack      %.*s\n", (int)len, p);
+		p += len + (p[len] == '\n');
+	}
+}
+
 static void print_verbose(const struct outcome *out)
 {
 	for (size_t i = 0; i < out->nr_funcs; i++)
@@ -273,6 +284,7 @@ static void print_verbose(const struct outcome *out)
 	printf("  threads    %zu, stopped %.3f ms in all (longest %.3f ms), %u check%s; %.3f ms in all\n",
 	       out->threads, out->stopped_ns / 1e6, out->longest_stop_ns / 1e6, out->attempts,
 	       out->attempts == 1 ? "" : "s", out->total_ns / 1e6);
+	print_unwind_notes(stdout, out->unwind_notes);
 }
 
 static void print_retained(const struct record *r)
@@ -415,6 +427,23 @@ static void json_list(struct json *j, const struct record *r)
 	json_end_array(j);
 }
 
+/* One string per line of notes. */
+static void json_unwind_notes(struct json *j, const char *notes)
+{
+	json_key(j, "unwind_fallbacks");
+	json_begin_array(j);
+	for (const char *p = notes; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char *line = xstrndup(p, len);
+
+		json_string(j, line);
+		free(line);
+		p += len + (nl != NULL);
+	}
+	json_end_array(j);
+}
+
 static const char *result_name(const struct options *o, int status)
 {
 	if (status == HP_EXIT_DIFF)
@@ -464,6 +493,7 @@ static void print_json(const struct options *o, const struct outcome *out, int s
 		json_kv_string(&j, "warning", out->warning);
 		json_kv_uint(&j, "threads", out->threads);
 		json_kv_uint(&j, "checks", out->attempts);
+		json_unwind_notes(&j, out->unwind_notes);
 		json_kv_uint(&j, "stopped_ns", out->stopped_ns);
 		json_kv_uint(&j, "longest_stop_ns", out->longest_stop_ns);
 		json_kv_uint(&j, "total_ns", out->total_ns);
@@ -504,6 +534,8 @@ int main(int argc, char **argv)
 	}
 	if (status != HP_EXIT_OK)
 		fprintf(stderr, "hpapply: %s\n", err.msg[0] ? err.msg : "failed");
+	if (status == HP_EXIT_DIFF && o.verbose && !o.json)
+		print_unwind_notes(stderr, out.unwind_notes);
 	if (out.warning)
 		fprintf(stderr, "hpapply: warning: %s\n", out.warning);
 	if (o.json)

@@ -52,6 +52,8 @@ struct outcome {
 	size_t nr_funcs;
 	size_t threads;
 	unsigned attempts;          /* consistency checks made */
+	char *unwind_notes;         /* the last check's stacks not unwound to the end, a line
+				     * each ("thread N: unwound K frames, then scanned ..."), or NULL */
 	uint64_t stopped_ns;        /* all the time threads were stopped */
 	uint64_t longest_stop_ns;
 	uint64_t total_ns;
@@ -89,6 +91,7 @@ struct session {
 	size_t nr_undo, cap_undo;
 	struct rec_retained *unmap;     /* memory to unmap once the record is written */
 	size_t nr_unmap;
+	struct unwinder *unwinder;  /* for the stack checks (consistency_prepare()), or NULL */
 	sigset_t saved_mask;        /* signals blocked while the session is open */
 	uint64_t started_ns;
 };
