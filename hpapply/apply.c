@@ -149,7 +149,7 @@ static int prepare(struct apply_run *a, pid_t pid, const struct hpapply_options 
 		hp_err_set(err, "package %s replaces no function; nothing to apply", a->out->id);
 		return HP_EXIT_DIFF;
 	}
-	if (session_open(&a->s, pid, o, err) < 0 || session_check_seccomp(&a->s, err) < 0)
+	if (session_open(&a->s, pid, o, true, err) < 0 || session_check_seccomp(&a->s, err) < 0)
 		return HP_EXIT_ERROR;
 	if (record_find_id(&a->s.rec, p->id)) {
 		hp_err_set(err, "process %d: package %s is already applied (hpapply -p %d --list)", (int)pid,

@@ -161,7 +161,7 @@ static int read_phdrs(struct module *mod, Elf *e, struct hp_err *err)
 {
 	size_t n;
 	bool first = true;
-	uint64_t lo = 0, hi = 0, first_vaddr = 0;
+	uint64_t lo = 0, hi = 0, first_vaddr = 0, exec_end = 0;
 
 	if (elf_getphdrnum(e, &n) < 0)
 		return hp_err_set(err, "%s: no program headers: %s", mod->path, elf_errmsg(-1));
@@ -187,6 +187,8 @@ static int read_phdrs(struct module *mod, Elf *e, struct hp_err *err)
 			lo = ph.p_vaddr;
 		if (ph.p_vaddr + ph.p_memsz > hi)
 			hi = ph.p_vaddr + ph.p_memsz;
+		if ((ph.p_flags & PF_X) && ph.p_vaddr + ph.p_memsz > exec_end)
+			exec_end = ph.p_vaddr + ph.p_memsz;
 	}
 	if (first)
 		return hp_err_set(err, "%s: no PT_LOAD segment", mod->path);
@@ -196,6 +198,7 @@ static int read_phdrs(struct module *mod, Elf *e, struct hp_err *err)
 	mod->bias = mod->map_start - first_vaddr;
 	mod->lo = mod->bias + (lo & ~0xfffULL);
 	mod->hi = mod->bias + hi;
+	mod->exec_end = exec_end ? mod->bias + exec_end : 0;
 	return 0;
 }
 
@@ -504,4 +507,15 @@ bool module_symbol_starts_within(const struct module *mod, uint64_t value, uint6
 			return true;
 	}
 	return false;
+}
+
+bool module_exec_slack(const struct module *mod, const struct proc_maps *m, uint64_t len, uint64_t *addr)
+{
+	uint64_t lo = (mod->exec_end + 15) & ~15ULL, hi = (mod->exec_end + 4095) & ~4095ULL;
+	const struct mapping *mp = mod->exec_end ? maps_find(m, mod->exec_end - 1) : NULL;
+
+	if (!mp || !mp->x || !mp->path || mp->end < hi || hi < lo || hi - lo < len)
+		return false;
+	*addr = lo;
+	return true;
 }

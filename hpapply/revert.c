@@ -134,7 +134,7 @@ int hpapply_revert(pid_t pid, const char *id_prefix, const struct hpapply_option
 	int st, empty = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (session_open(&s, pid, o, err) < 0 || session_check_seccomp(&s, err) < 0) {
+	if (session_open(&s, pid, o, true, err) < 0 || session_check_seccomp(&s, err) < 0) {
 		session_close(&s, out);
 		return HP_EXIT_ERROR;
 	}
@@ -176,7 +176,7 @@ int hpapply_list(pid_t pid, const struct hpapply_options *o, struct outcome *out
 	int st = HP_EXIT_OK;
 
 	memset(out, 0, sizeof(*out));
-	if (session_open(&s, pid, o, err) < 0) {
+	if (session_open(&s, pid, o, false, err) < 0) {
 		st = HP_EXIT_ERROR;
 	} else {
 		out->listed = s.rec;

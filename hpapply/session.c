@@ -49,7 +49,7 @@ static void hold_signals(struct session *s)
 	sigprocmask(SIG_BLOCK, &set, &s->saved_mask);
 }
 
-int session_open(struct session *s, pid_t pid, const struct hpapply_options *o, struct hp_err *err)
+int session_open(struct session *s, pid_t pid, const struct hpapply_options *o, bool hold, struct hp_err *err)
 {
 	memset(s, 0, sizeof(*s));
 	s->tr.mem_fd = -1;
@@ -57,7 +57,8 @@ int session_open(struct session *s, pid_t pid, const struct hpapply_options *o, 
 	s->opt = o;
 	s->started_ns = now_ns();
 	hold_signals(s);
-	if (tracee_open(&s->tr, pid, err) < 0 || maps_read(pid, &s->maps, err) < 0 ||
+	if (tracee_open(&s->tr, pid, err) < 0 || (hold && tracee_anchor(&s->tr, err) < 0) ||
+	    maps_read(pid, &s->maps, err) < 0 ||
 	    record_read(&s->tr, &s->maps, &s->rec, err) < 0)
 		return -1;
 	if (modules_scan(pid, &s->maps, &s->mods, err) < 0)
@@ -223,13 +224,40 @@ int session_write(struct session *s, uint64_t addr, const void *buf, size_t n, s
 	return 0;
 }
 
+/* Room for the stub (tracee.h): in a module loaded already, else in the
+ * executable, else in any other module. */
+static void place_stub(struct session *s)
+{
+	struct module *exe = module_exe(&s->mods);
+	uint64_t addr;
+
+	for (int pass = 0; pass < 3; pass++) {
+		for (size_t i = 0; i < s->mods.n; i++) {
+			struct module *mod = &s->mods.v[i];
+			struct hp_err ignored = { { 0 } };
+
+			if ((pass == 0 && !mod->loaded) || (pass == 1 && mod != exe))
+				continue;
+			if (!mod->loaded && module_load(&s->mods, mod, &ignored) < 0)
+				continue;
+			if (mod->loaded && module_exec_slack(mod, &s->maps, TRACEE_STUB_SIZE, &addr)) {
+				tracee_set_stub(&s->tr, addr);
+				return;
+			}
+		}
+	}
+}
+
 static int remote(struct session *s, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
 		  uint64_t a4, uint64_t a5, int64_t *ret, struct hp_err *err)
 {
 	const uint64_t args[6] = { a0, a1, a2, a3, a4, a5 };
 
+	if (!s->tr.stub)
+		place_stub(s);
 	return tracee_syscall(&s->tr, nr, args, ret, err);
 }
+
 
 static bool is_error_return(int64_t r)
 {

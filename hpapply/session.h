@@ -92,8 +92,12 @@ struct session {
 	uint64_t started_ns;
 };
 
-/* Open the process and read its maps and record (not attached yet). */
-int session_open(struct session *s, pid_t pid, const struct hpapply_options *o, struct hp_err *err);
+/* Open the process and read its maps and record.  hold: seize the anchor
+ * thread first (tracee_anchor()), so that no other hpapply works on the
+ * process until this session is closed (apply, revert, repair; --list
+ * only reads). */
+int session_open(struct session *s, pid_t pid, const struct hpapply_options *o, bool hold,
+		 struct hp_err *err);
 /* hpapply may run system calls in the process (mmap, mprotect, munmap,
  * memfd_create, ftruncate, close): not under a seccomp filter, which may
  * forbid them or kill the process for them, unless allowed. */

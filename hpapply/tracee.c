@@ -8,10 +8,10 @@
  * instead of hanging; SIGALRM interrupts the blocking waitpid().
  *
  * Signals: a thread may report a signal-delivery-stop instead of our
- * interrupt.  While attaching we let it have the signal at once (PTRACE_CONT
- * with it) and interrupt it again.  While it runs injected code, a signal
- * that arrives is kept in the thread's pending list and sent back to the
- * thread (tgkill) when it is resumed, so the program still receives it.
+ * interrupt.  We let it have the signal at once (PTRACE_CONT with it) and
+ * interrupt it again; while it runs the stub, it gets its signals as they
+ * come (a handler runs on top of the stub and returns into it).  hpapply
+ * never holds a signal back: one held by a tracer that dies is lost.
  */
 #include "tracee.h"
 
@@ -33,6 +33,20 @@
 #include "procmaps.h"
 
 #define MAX_SIGNALS_WHILE_STOPPING 64
+
+/* Every request that stops, resumes or changes the process goes through
+ * here, so the test hook can end hpapply before any of them. */
+static void step(struct tracee *t)
+{
+	if (t->kill_at && ++t->steps == t->kill_at)
+		raise(SIGKILL);
+}
+
+static long xptrace(struct tracee *t, int req, pid_t tid, void *addr, void *data)
+{
+	step(t);
+	return ptrace((enum __ptrace_request)req, tid, addr, data);
+}
 
 uint64_t now_ns(void)
 {
@@ -137,6 +151,8 @@ int tracee_open(struct tracee *t, pid_t pid, struct hp_err *err)
 	t->pid = pid;
 	t->mem_fd = -1;
 	t->stop_timeout_ms = 2000;
+	if (getenv("HPAPPLY_TEST_KILL_AT"))
+		t->kill_at = strtoul(getenv("HPAPPLY_TEST_KILL_AT"), NULL, 10);
 	if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
 		return hp_err_set(err, "process %d: no such process", (int)pid);
 	tgid = tgid_of(pid);
@@ -179,6 +195,22 @@ static struct tracee_thread *thread_by_tid(struct tracee *t, pid_t tid)
 	return NULL;
 }
 
+/* The command name of a process ("" if unknown). */
+static void comm_of(pid_t pid, char *buf, size_t n)
+{
+	char name[64];
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(name, sizeof(name), "/proc/%d/comm", (int)pid);
+	f = fopen(name, "re");
+	if (!f)
+		return;
+	if (fgets(buf, (int)n, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
 static int seize(struct tracee *t, pid_t tid, struct hp_err *err)
 {
 	struct tracee_thread *th;
@@ -188,7 +220,8 @@ static int seize(struct tracee *t, pid_t tid, struct hp_err *err)
 	th = &t->threads[t->nr_threads++];
 	memset(th, 0, sizeof(*th));
 	th->tid = tid;
-	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) == 0) {
+	/* no PTRACE_O_EXITKILL: if hpapply dies, the process must live on */
+	if (xptrace(t, PTRACE_SEIZE, tid, NULL, (void *)(long)PTRACE_O_TRACESYSGOOD) == 0) {
 		th->seized = true;
 		return 0;
 	}
@@ -196,18 +229,25 @@ static int seize(struct tracee *t, pid_t tid, struct hp_err *err)
 		th->gone = true;
 		return 0;
 	}
-	if (errno == EPERM && (tracer = tracer_of(t->pid)) > 0 && tracer != getpid())
-		return hp_err_set(err, "process %d: already traced by process %d (a debugger or another "
-				  "hpapply); detach it first", (int)t->pid, tracer);
+	if (errno == EPERM && (tracer = tracer_of(t->pid)) > 0 && tracer != getpid()) {
+		char comm[64];
+
+		comm_of(tracer, comm, sizeof(comm));
+		if (!strcmp(comm, "hpapply"))
+			return hp_err_set(err, "process %d: another hpapply (pid %d) is working on it; "
+					  "try again when it has finished", (int)t->pid, tracer);
+		return hp_err_set(err, "process %d: already traced by process %d (%s); detach it first",
+				  (int)t->pid, tracer, comm[0] ? comm : "a debugger?");
+	}
 	return hp_err_set(err, "process %d: ptrace not permitted: %s (%s)", (int)t->pid,
 			  strerror(errno), ptrace_hint(errno));
 }
 
-static int refresh_regs(struct tracee_thread *th, struct hp_err *err, pid_t pid)
+static int refresh_regs(struct tracee *t, struct tracee_thread *th, struct hp_err *err)
 {
-	if (ptrace(PTRACE_GETREGS, th->tid, NULL, &th->regs) < 0)
+	if (xptrace(t, PTRACE_GETREGS, th->tid, NULL, &th->regs) < 0)
 		return hp_err_set(err, "process %d: cannot read the registers of thread %d: %s",
-				  (int)pid, (int)th->tid, strerror(errno));
+				  (int)t->pid, (int)th->tid, strerror(errno));
 	return 0;
 }
 
@@ -260,11 +300,13 @@ static int wait_stopped(struct tracee *t, struct tracee_thread *th, uint64_t dea
 			return st;
 		if ((st >> 16) != 0) {   /* PTRACE_EVENT_STOP (ours, or a group-stop) */
 			th->stopped = true;
-			return refresh_regs(th, err, t->pid);
+			return refresh_regs(t, th, err);
 		}
-		/* a signal-delivery-stop: let the program have its signal */
-		if (ptrace(PTRACE_CONT, th->tid, NULL, (void *)(long)WSTOPSIG(st)) < 0 ||
-		    ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0) {
+		/* a signal-delivery-stop: let the program have its signal (a
+		 * syscall-stop, left from a call we followed: just go on) */
+		if (xptrace(t, PTRACE_CONT, th->tid, NULL,
+			    (void *)(long)(WSTOPSIG(st) == (SIGTRAP | 0x80) ? 0 : WSTOPSIG(st))) < 0 ||
+		    xptrace(t, PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0) {
 			if (errno == ESRCH) {
 				th->gone = true;
 				return 0;
@@ -325,7 +367,7 @@ int tracee_stop(struct tracee *t, struct hp_err *err)
 	size_t added;
 
 	/* a stopped process would be set running by our resume */
-	if (t->nr_threads == 0 && task_state(t->pid, t->pid) == 'T')
+	if (t->stops == 0 && task_state(t->pid, t->pid) == 'T')
 		return hp_err_set(err, "process %d is stopped (by a signal); hpapply patches running "
 				  "processes: continue it first (kill -CONT %d)", (int)t->pid, (int)t->pid);
 	t->stops++;
@@ -337,7 +379,7 @@ int tracee_stop(struct tracee *t, struct hp_err *err)
 		if (!t->stop_began_ns)
 			t->stop_began_ns = now_ns();
 		for_each_live_thread(t, th)
-			if (!th->stopped && ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0)
+			if (!th->stopped && xptrace(t, PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0)
 				th->gone = errno == ESRCH;
 		for_each_live_thread(t, th)
 			if (!th->stopped && wait_stopped(t, th, deadline, err) < 0)
@@ -351,14 +393,6 @@ int tracee_stop(struct tracee *t, struct hp_err *err)
 bool tracee_is_stopped(const struct tracee *t)
 {
 	return t->stop_began_ns != 0;
-}
-
-/* Signals that arrived while the thread ran our code go back to it. */
-static void requeue_signals(struct tracee *t, struct tracee_thread *th)
-{
-	for (unsigned i = 0; i < th->nr_pending; i++)
-		syscall(SYS_tgkill, t->pid, th->tid, th->pending[i]);
-	th->nr_pending = 0;
 }
 
 static void account_stop(struct tracee *t)
@@ -381,8 +415,7 @@ int tracee_resume(struct tracee *t, struct hp_err *err)
 	for_each_live_thread(t, th) {
 		if (!th->stopped)
 			continue;
-		requeue_signals(t, th);
-		if (ptrace(PTRACE_CONT, th->tid, NULL, NULL) < 0 && errno != ESRCH && ret == 0)
+		if (xptrace(t, PTRACE_CONT, th->tid, NULL, NULL) < 0 && errno != ESRCH && ret == 0)
 			ret = hp_err_set(err, "process %d: cannot resume thread %d: %s", (int)t->pid,
 					 (int)th->tid, strerror(errno));
 		th->stopped = false;
@@ -391,26 +424,77 @@ int tracee_resume(struct tracee *t, struct hp_err *err)
 	return ret;
 }
 
+/* Stop one thread (the others run on). */
+static int stop_one(struct tracee *t, struct tracee_thread *th, struct hp_err *err)
+{
+	uint64_t deadline = now_ns() + (uint64_t)t->stop_timeout_ms * 1000000ULL;
+
+	if (th->stopped || th->gone)
+		return 0;
+	if (xptrace(t, PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0) {
+		if (errno == ESRCH) {
+			th->gone = true;
+			return 0;
+		}
+		return hp_err_set(err, "process %d: thread %d: %s", (int)t->pid, (int)th->tid, strerror(errno));
+	}
+	return wait_stopped(t, th, deadline, err);
+}
+
 void tracee_detach(struct tracee *t)
 {
-	struct hp_err ignored = { { 0 } };
-	bool any = false;
+	bool stopped = tracee_is_stopped(t);
 
-	for_each_live_thread(t, th)
-		any |= th->seized;
-	if (!any)
-		return;
-	/* PTRACE_DETACH needs a stopped tracee */
-	if (!tracee_is_stopped(t))
-		tracee_stop(t, &ignored);
 	for_each_live_thread(t, th) {
+		struct hp_err ignored = { { 0 } };
+
 		if (!th->seized)
 			continue;
-		requeue_signals(t, th);
-		ptrace(PTRACE_DETACH, th->tid, NULL, NULL);
+		/* PTRACE_DETACH needs a stopped tracee */
+		if (!th->stopped && stop_one(t, th, &ignored) < 0)
+			continue;   /* left attached: it goes when we exit */
+		if (!th->gone)
+			xptrace(t, PTRACE_DETACH, th->tid, NULL, NULL);
 		th->seized = th->stopped = false;
 	}
-	account_stop(t);
+	if (stopped)
+		account_stop(t);
+}
+
+int tracee_anchor(struct tracee *t, struct hp_err *err)
+{
+	char name[64];
+	struct dirent *de;
+	pid_t tid = 0;
+	DIR *d;
+
+	if (task_state(t->pid, t->pid) == 'T')
+		return hp_err_set(err, "process %d is stopped (by a signal); hpapply patches running "
+				  "processes: continue it first (kill -CONT %d)", (int)t->pid, (int)t->pid);
+	/* the main thread, unless it has exited (pthread_exit): then the
+	 * first live thread listed */
+	if (task_state(t->pid, t->pid) != 'Z') {
+		tid = t->pid;
+	} else {
+		snprintf(name, sizeof(name), "/proc/%d/task", (int)t->pid);
+		d = opendir(name);
+		while (d && (de = readdir(d)) && !tid) {
+			long n = strtol(de->d_name, NULL, 10);
+
+			if (n > 0 && task_state(t->pid, (pid_t)n) != 'Z')
+				tid = (pid_t)n;
+		}
+		if (d)
+			closedir(d);
+	}
+	if (!tid)
+		return hp_err_set(err, "process %d: no live thread (it has exited)", (int)t->pid);
+	if (seize(t, tid, err) < 0)
+		return -1;
+	if (t->threads[t->nr_threads - 1].gone)
+		return hp_err_set(err, "process %d: its thread %d exited meanwhile; try again", (int)t->pid,
+				  (int)tid);
+	return 0;
 }
 
 int tracee_read(struct tracee *t, uint64_t addr, void *buf, size_t n, struct hp_err *err)
@@ -456,7 +540,7 @@ static int poke_bytes(struct tracee *t, uint64_t addr, const uint8_t *buf, size_
 		uint8_t word[8];
 
 		errno = 0;
-		w = ptrace(PTRACE_PEEKDATA, th->tid, (void *)a, NULL);
+		w = xptrace(t, PTRACE_PEEKDATA, th->tid, (void *)a, NULL);
 		if (errno)
 			return hp_err_set(err, "process %d: cannot write at 0x%llx: %s", (int)t->pid,
 					  (unsigned long long)a, strerror(errno));
@@ -465,7 +549,7 @@ static int poke_bytes(struct tracee *t, uint64_t addr, const uint8_t *buf, size_
 			if (a + i >= addr && a + i < addr + n)
 				word[i] = buf[a + i - addr];
 		memcpy(&w, word, 8);
-		if (ptrace(PTRACE_POKEDATA, th->tid, (void *)a, (void *)w) < 0)
+		if (xptrace(t, PTRACE_POKEDATA, th->tid, (void *)a, (void *)w) < 0)
 			return hp_err_set(err, "process %d: cannot write at 0x%llx: %s", (int)t->pid,
 					  (unsigned long long)a, strerror(errno));
 	}
@@ -476,6 +560,7 @@ int tracee_write(struct tracee *t, uint64_t addr, const void *buf, size_t n, str
 {
 	size_t done = 0;
 
+	step(t);
 	while (done < n) {
 		ssize_t r = pwrite(t->mem_fd, (const uint8_t *)buf + done, n - done, (off_t)(addr + done));
 
@@ -490,156 +575,285 @@ int tracee_write(struct tracee *t, uint64_t addr, const void *buf, size_t n, str
 
 /* ---- running code in the process ---- */
 
-/* Any "0f 05" in executable memory is a syscall instruction when jumped
- * to directly, whatever instruction it belongs to; the vDSO has some. */
-static int find_syscall_insn(struct tracee *t, struct hp_err *err)
+/*
+ * The stub (the assembly is below, byte for byte).  Its first 80 bytes are
+ * the slot the call reads: number, six arguments, the address to go back
+ * to, the function to call.  Position-independent: every reference is
+ * %rip-relative.
+ *
+ *   slot:      .quad nr, a0, a1, a2, a3, a4, a5, back, func, 0
+ *   sys_entry: lea -128(%rsp),%rsp          # keep off the red zone
+ *              pushfq; push rax rcx rdx rsi rdi r8 r9 r10 r11
+ *              mov nr(%rip),%rax; mov a0(%rip),%rdi; ... mov a5(%rip),%r9
+ *              syscall
+ *   sys_done:  pop r11 r10 r9 r8 rdi rsi rdx rcx rax; popfq
+ *              lea 128(%rsp),%rsp
+ *              jmp *back(%rip)
+ *   call_entry: lea -128(%rsp),%rsp; pushfq; push (the same nine); push rbp
+ *              mov %rsp,%rbp; and $-16,%rsp; sub $512,%rsp; fxsave64 (%rsp)
+ *              cld; xor eax, edi, esi, edx
+ *              call *func(%rip)
+ *              mov %rax,%rdi; mov $39,%eax; syscall   # getpid: the result in %rdi
+ *   call_done: fxrstor64 (%rsp); mov %rbp,%rsp; pop %rbp; jmp sys_done
+ */
+static const uint8_t stub_code[] = {
+	0x48, 0x8d, 0x64, 0x24, 0x80, 0x9c, 0x50, 0x51, 0x52, 0x56, 0x57, 0x41,
+	0x50, 0x41, 0x51, 0x41, 0x52, 0x41, 0x53, 0x48, 0x8b, 0x05, 0x96, 0xff,
+	0xff, 0xff, 0x48, 0x8b, 0x3d, 0x97, 0xff, 0xff, 0xff, 0x48, 0x8b, 0x35,
+	0x98, 0xff, 0xff, 0xff, 0x48, 0x8b, 0x15, 0x99, 0xff, 0xff, 0xff, 0x4c,
+	0x8b, 0x15, 0x9a, 0xff, 0xff, 0xff, 0x4c, 0x8b, 0x05, 0x9b, 0xff, 0xff,
+	0xff, 0x4c, 0x8b, 0x0d, 0x9c, 0xff, 0xff, 0xff, 0x0f, 0x05, 0x41, 0x5b,
+	0x41, 0x5a, 0x41, 0x59, 0x41, 0x58, 0x5f, 0x5e, 0x5a, 0x59, 0x58, 0x9d,
+	0x48, 0x8d, 0xa4, 0x24, 0x80, 0x00, 0x00, 0x00, 0xff, 0x25, 0x86, 0xff,
+	0xff, 0xff, 0x48, 0x8d, 0x64, 0x24, 0x80, 0x9c, 0x50, 0x51, 0x52, 0x56,
+	0x57, 0x41, 0x50, 0x41, 0x51, 0x41, 0x52, 0x41, 0x53, 0x55, 0x48, 0x89,
+	0xe5, 0x48, 0x83, 0xe4, 0xf0, 0x48, 0x81, 0xec, 0x00, 0x02, 0x00, 0x00,
+	0x48, 0x0f, 0xae, 0x04, 0x24, 0xfc, 0x31, 0xc0, 0x31, 0xff, 0x31, 0xf6,
+	0x31, 0xd2, 0xff, 0x15, 0x58, 0xff, 0xff, 0xff, 0x48, 0x89, 0xc7, 0xb8,
+	0x27, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x48, 0x0f, 0xae, 0x0c, 0x24, 0x48,
+	0x89, 0xec, 0x5d, 0xeb, 0x99,
+};
+
+enum {
+	STUB_SLOT_SIZE = 80,
+	STUB_SYS_ENTRY = 0x50, STUB_SYS_DONE = 0x96,     /* after its syscall */
+	STUB_CALL_ENTRY = 0xb2, STUB_CALL_DONE = 0xf2,
+	SLOT_BACK = 7, SLOT_FUNC = 8,
+};
+
+_Static_assert(STUB_SLOT_SIZE + sizeof(stub_code) <= TRACEE_STUB_SIZE, "the stub fits its room");
+
+void tracee_set_stub(struct tracee *t, uint64_t addr)
 {
-	struct proc_maps m;
-	uint8_t *buf = xmalloc(65536);
-
-	if (maps_read(t->pid, &m, err) < 0) {
-		free(buf);
-		return -1;
-	}
-	for (int pass = 0; pass < 2 && !t->syscall_insn; pass++) {
-		for (size_t i = 0; i < m.n && !t->syscall_insn; i++) {
-			const struct mapping *mp = &m.v[i];
-			bool vdso = mp->path && !strcmp(mp->path, "[vdso]");
-
-			if (!mp->x || !mp->r || vdso != (pass == 0))
-				continue;
-			for (uint64_t a = mp->start; a < mp->end && !t->syscall_insn; a += 65536 - 1) {
-				size_t n = mp->end - a < 65536 ? (size_t)(mp->end - a) : 65536;
-				struct hp_err ignored = { { 0 } };
-
-				if (n < 2 || tracee_read(t, a, buf, n, &ignored) < 0)
-					break;
-				for (size_t k = 0; k + 1 < n; k++)
-					if (buf[k] == 0x0f && buf[k + 1] == 0x05) {
-						t->syscall_insn = a + k;
-						break;
-					}
-			}
-		}
-	}
-	maps_free(&m);
-	free(buf);
-	if (!t->syscall_insn)
-		return hp_err_set(err, "process %d: no syscall instruction in its executable memory", (int)t->pid);
-	return 0;
+	t->stub = addr;
+	t->stub_written = false;
 }
 
-/* Resume th with 'how' until it stops with SIGTRAP/SIGSEGV at want_rip;
- * other signals are kept for the thread. */
-static int run_until(struct tracee *t, struct tracee_thread *th, int how, int want_sig,
-		     uint64_t want_rip, struct user_regs_struct *out, struct hp_err *err)
+static bool in_stub(const struct tracee *t, uint64_t rip)
 {
-	uint64_t deadline = now_ns() + 1000000000ULL;
+	return t->stub && rip >= t->stub && rip < t->stub + TRACEE_STUB_SIZE;
+}
 
-	for (int n = 0; n < MAX_SIGNALS_WHILE_STOPPING; n++) {
-		int st;
-
-		if (ptrace(how, th->tid, NULL, NULL) < 0)
-			return hp_err_set(err, "process %d: thread %d: %s", (int)t->pid, (int)th->tid,
-					  strerror(errno));
-		st = wait_thread(t, th, deadline, err);
-		if (st < 0) {   /* did not come back: take it back */
-			struct hp_err ignored = { { 0 } };
-
-			ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL);
-			wait_thread(t, th, now_ns() + 1000000000ULL, &ignored);
-			return -1;
+/*
+ * The registers the thread goes back to.  Stopped inside a system call
+ * that is to restart (a sleep, a read), its registers say so (orig_rax the
+ * call, rax -ERESTART*) and the kernel would restart it when the thread
+ * resumes from this stop; it resumes from another point, so we do what the
+ * kernel does for a call with no signal handler to run: back to the
+ * syscall instruction, the call number in rax (restart_syscall for
+ * -ERESTART_RESTARTBLOCK).  orig_rax -1: no restart logic applies to it.
+ */
+static struct user_regs_struct settled(struct user_regs_struct r)
+{
+	if ((long long)r.orig_rax >= 0) {
+		switch ((long long)r.rax) {
+		case -512: case -513: case -514:   /* ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND */
+			r.rax = r.orig_rax;
+			r.rip -= 2;
+			break;
+		case -516:                          /* ERESTART_RESTARTBLOCK */
+			r.rax = SYS_restart_syscall;
+			r.rip -= 2;
+			break;
+		default:
+			break;
 		}
-		if (st == 0)
-			return hp_err_set(err, "process %d: thread %d exited while running injected code",
-					  (int)t->pid, (int)th->tid);
-		if (ptrace(PTRACE_GETREGS, th->tid, NULL, out) < 0)
-			return hp_err_set(err, "process %d: thread %d: %s", (int)t->pid, (int)th->tid,
-					  strerror(errno));
-		if ((st >> 16) == 0 && WSTOPSIG(st) == want_sig && out->rip == want_rip)
-			return 0;
-		if ((st >> 16) == 0 && WSTOPSIG(st) == SIGSEGV)
-			return hp_err_set(err, "process %d: injected code faulted at 0x%llx", (int)t->pid,
-					  (unsigned long long)out->rip);
-		if ((st >> 16) == 0 && WSTOPSIG(st) != SIGTRAP && th->nr_pending < ARRAY_SIZE(th->pending))
-			th->pending[th->nr_pending++] = WSTOPSIG(st);
 	}
-	return hp_err_set(err, "process %d: thread %d keeps receiving signals", (int)t->pid, (int)th->tid);
+	r.orig_rax = (unsigned long long)-1;
+	return r;
+}
+
+/* A thread to run the call in, stopped, outside the stub: a stopped one
+ * (the main thread first), else the anchor, stopped now (*lent: let it go
+ * afterwards). */
+static struct tracee_thread *borrow(struct tracee *t, bool *lent, struct hp_err *err)
+{
+	struct tracee_thread *th = a_stopped_thread(t);
+
+	*lent = false;
+	if (!th) {
+		for_each_live_thread(t, x)
+			if (x->seized) {
+				th = x;
+				break;
+			}
+		if (!th) {
+			hp_err_set(err, "process %d: no thread to run a system call in", (int)t->pid);
+			return NULL;
+		}
+		if (stop_one(t, th, err) < 0)
+			return NULL;
+		if (th->gone) {
+			hp_err_set(err, "process %d: thread %d exited; try again", (int)t->pid, (int)th->tid);
+			return NULL;
+		}
+		*lent = true;
+	}
+	/* in the stub still (its last run was by an hpapply that died
+	 * meanwhile): let it finish, a few instructions */
+	for (int n = 0; in_stub(t, th->regs.rip); n++) {
+		if (n == 100 || xptrace(t, PTRACE_CONT, th->tid, NULL, NULL) < 0) {
+			hp_err_set(err, "process %d: thread %d does not leave hpapply's stub", (int)t->pid,
+				   (int)th->tid);
+			return NULL;
+		}
+		th->stopped = false;
+		if (stop_one(t, th, err) < 0)
+			return NULL;
+	}
+	return th;
 }
 
 static int set_regs(struct tracee *t, struct tracee_thread *th, const struct user_regs_struct *r,
 		    struct hp_err *err)
 {
-	if (ptrace(PTRACE_SETREGS, th->tid, NULL, r) < 0)
+	if (xptrace(t, PTRACE_SETREGS, th->tid, NULL, (void *)r) < 0)
 		return hp_err_set(err, "process %d: cannot set the registers of thread %d: %s",
 				  (int)t->pid, (int)th->tid, strerror(errno));
 	return 0;
 }
 
+static bool is_fault(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE;
+}
+
 /*
- * orig_rax = -1 tells the kernel the thread is not in a system call, so
- * the restart logic of an interrupted call (nanosleep, read) leaves our
- * registers alone; the saved registers, restored afterwards, still carry
- * the interrupted call, which then restarts as it would have.
+ * Follow th through the stub until the exit of its system call at done
+ * (number nr); *at_exit: its registers there.  Signals that come are
+ * delivered; a fault (in a resolver) ends the call.
  */
+static int follow(struct tracee *t, struct tracee_thread *th, uint64_t done, long nr,
+		  struct user_regs_struct *at_entry, struct user_regs_struct *at_exit, struct hp_err *err)
+{
+	uint64_t deadline = now_ns() + 2000000000ULL;
+	bool entered = false;
+	int sig = 0;
+
+	for (int n = 0; n < 4096; n++) {
+		struct user_regs_struct r;
+		int st;
+
+		if (xptrace(t, PTRACE_SYSCALL, th->tid, NULL, (void *)(long)sig) < 0)
+			return hp_err_set(err, "process %d: thread %d: %s", (int)t->pid, (int)th->tid,
+					  strerror(errno));
+		th->stopped = false;
+		sig = 0;
+		st = wait_thread(t, th, deadline, err);
+		if (st < 0)
+			return -1;
+		if (st == 0)
+			return hp_err_set(err, "process %d: thread %d exited while running hpapply's stub",
+					  (int)t->pid, (int)th->tid);
+		th->stopped = true;
+		if ((st >> 16) != 0)     /* an event stop (a group-stop): go on */
+			continue;
+		if (WSTOPSIG(st) != (SIGTRAP | 0x80)) {
+			if (is_fault(WSTOPSIG(st)))
+				return hp_err_set(err, "process %d: code run by hpapply faulted (signal %d)",
+						  (int)t->pid, WSTOPSIG(st));
+			sig = WSTOPSIG(st);
+			continue;
+		}
+		if (xptrace(t, PTRACE_GETREGS, th->tid, NULL, &r) < 0)
+			return hp_err_set(err, "process %d: thread %d: %s", (int)t->pid, (int)th->tid,
+					  strerror(errno));
+		/* a system call of a signal handler or of the resolver: not ours */
+		if (r.rip != done || (long long)r.orig_rax != nr)
+			continue;
+		if (!entered) {
+			entered = true;
+			*at_entry = r;
+			continue;
+		}
+		*at_exit = r;
+		return 0;
+	}
+	return hp_err_set(err, "process %d: thread %d keeps stopping in hpapply's stub", (int)t->pid,
+			  (int)th->tid);
+}
+
+/*
+ * Run the stub in a borrowed thread: slot[] filled but for the address to
+ * go back to.  entry/done: where the thread starts and the exit of the
+ * system call that ends what we wait for (nr).
+ */
+static int run_stub(struct tracee *t, uint64_t slot[10], uint64_t entry, uint64_t done, long nr,
+		    struct user_regs_struct *at_entry, struct user_regs_struct *at_exit, struct hp_err *err)
+{
+	struct user_regs_struct back, enter;
+	struct user_fpregs_struct fp;
+	struct tracee_thread *th;
+	bool lent;
+	int rc;
+
+	if (!t->stub)
+		return hp_err_set(err, "process %d: no room for hpapply's stub in its executable memory",
+				  (int)t->pid);
+	th = borrow(t, &lent, err);
+	if (!th)
+		return -1;
+	if (xptrace(t, PTRACE_GETREGS, th->tid, NULL, &th->regs) < 0 ||
+	    xptrace(t, PTRACE_GETFPREGS, th->tid, NULL, &fp) < 0)
+		return hp_err_set(err, "process %d: cannot read the registers of thread %d: %s", (int)t->pid,
+				  (int)th->tid, strerror(errno));
+	back = settled(th->regs);
+	slot[SLOT_BACK] = back.rip;
+	/* the stub and its slot are in place before the thread is sent
+	 * there: from the moment it is, it can finish alone */
+	if (!t->stub_written) {
+		if (tracee_write(t, t->stub + STUB_SLOT_SIZE, stub_code, sizeof(stub_code), err) < 0)
+			return -1;
+		t->stub_written = true;
+	}
+	if (tracee_write(t, t->stub, slot, STUB_SLOT_SIZE, err) < 0)
+		return -1;
+	enter = back;
+	enter.rip = t->stub + entry;
+	if (set_regs(t, th, &enter, err) < 0)
+		return -1;
+	rc = follow(t, th, t->stub + done, nr, at_entry, at_exit, err);
+	if (rc < 0 && !th->gone && !th->stopped) {   /* did not come back: take it back */
+		struct hp_err ignored = { { 0 } };
+
+		stop_one(t, th, &ignored);
+	}
+	/* where the stub would have gone back to: the registers it saved
+	 * and the x87/SSE state (a resolver may change it) */
+	if (!th->gone && th->stopped) {
+		if (set_regs(t, th, &back, rc < 0 ? &(struct hp_err){ { 0 } } : err) < 0 ||
+		    xptrace(t, PTRACE_SETFPREGS, th->tid, NULL, &fp) < 0)
+			rc = rc < 0 ? rc : hp_err_set(err, "process %d: cannot restore thread %d", (int)t->pid,
+						      (int)th->tid);
+		th->regs = back;
+	}
+	if (lent && !th->gone && th->stopped) {
+		if (xptrace(t, PTRACE_CONT, th->tid, NULL, NULL) == 0)
+			th->stopped = false;
+	}
+	return rc;
+}
+
 int tracee_syscall(struct tracee *t, long nr, const uint64_t args[6], int64_t *ret,
 		   struct hp_err *err)
 {
-	struct tracee_thread *th = a_stopped_thread(t);
-	struct user_regs_struct saved, r, after;
-	int rc;
+	uint64_t slot[10] = { (uint64_t)nr, args[0], args[1], args[2], args[3], args[4], args[5] };
+	struct user_regs_struct in, out;
 
-	if (!th)
-		return hp_err_set(err, "process %d: no stopped thread to run a system call in", (int)t->pid);
-	if (!t->syscall_insn && find_syscall_insn(t, err) < 0)
+	if (run_stub(t, slot, STUB_SYS_ENTRY, STUB_SYS_DONE, nr, &in, &out, err) < 0)
 		return -1;
-	if (ptrace(PTRACE_GETREGS, th->tid, NULL, &saved) < 0)
-		return hp_err_set(err, "process %d: cannot read registers: %s", (int)t->pid, strerror(errno));
-	r = saved;
-	r.rax = (unsigned long long)nr;
-	r.orig_rax = (unsigned long long)-1;
-	r.rdi = args[0];
-	r.rsi = args[1];
-	r.rdx = args[2];
-	r.r10 = args[3];
-	r.r8 = args[4];
-	r.r9 = args[5];
-	r.rip = t->syscall_insn;
-	if (set_regs(t, th, &r, err) < 0)
-		return -1;
-	rc = run_until(t, th, PTRACE_SINGLESTEP, SIGTRAP, t->syscall_insn + 2, &after, err);
-	if (rc == 0)
-		*ret = (int64_t)after.rax;
-	if (set_regs(t, th, &saved, err) < 0)
-		return -1;
-	return rc;
+	*ret = (int64_t)out.rax;
+	return 0;
 }
 
 int tracee_call(struct tracee *t, uint64_t func, uint64_t *ret, struct hp_err *err)
 {
-	struct tracee_thread *th = a_stopped_thread(t);
-	struct user_regs_struct saved, r, after;
-	uint64_t zero = 0;
-	int rc;
+	uint64_t slot[10] = { 0 };
+	struct user_regs_struct in, out;
 
-	if (!th)
-		return hp_err_set(err, "process %d: no stopped thread to run code in", (int)t->pid);
-	if (ptrace(PTRACE_GETREGS, th->tid, NULL, &saved) < 0)
-		return hp_err_set(err, "process %d: cannot read registers: %s", (int)t->pid, strerror(errno));
-	r = saved;
-	/* below the red zone, 16-byte aligned at the call as the ABI wants */
-	r.rsp = ((saved.rsp - 1024) & ~15ULL) - 8;
-	if (tracee_write(t, r.rsp, &zero, sizeof(zero), err) < 0)
+	slot[SLOT_FUNC] = func;
+	if (run_stub(t, slot, STUB_CALL_ENTRY, STUB_CALL_DONE, SYS_getpid, &in, &out, err) < 0)
 		return -1;
-	r.rip = func;
-	r.orig_rax = (unsigned long long)-1;
-	r.rax = r.rdi = r.rsi = r.rdx = 0;
-	if (set_regs(t, th, &r, err) < 0)
-		return -1;
-	rc = run_until(t, th, PTRACE_CONT, SIGSEGV, 0, &after, err);
-	if (rc == 0)
-		*ret = after.rax;
-	if (set_regs(t, th, &saved, err) < 0)
-		return -1;
-	return rc;
+	*ret = in.rdi;
+	return 0;
 }
