@@ -519,3 +519,23 @@ bool module_exec_slack(const struct module *mod, const struct proc_maps *m, uint
 	*addr = lo;
 	return true;
 }
+
+bool modules_exec_slack(struct module_set *set, const struct proc_maps *m, uint64_t len, uint64_t *addr)
+{
+	struct module *exe = module_exe(set);
+
+	for (int pass = 0; pass < 3; pass++) {
+		for (size_t i = 0; i < set->n; i++) {
+			struct module *mod = &set->v[i];
+			struct hp_err ignored = { { 0 } };
+
+			if ((pass == 0 && !mod->loaded) || (pass == 1 && mod != exe))
+				continue;
+			if (!mod->loaded && module_load(set, mod, &ignored) < 0)
+				continue;
+			if (mod->loaded && module_exec_slack(mod, m, len, addr))
+				return true;
+		}
+	}
+	return false;
+}

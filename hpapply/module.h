@@ -85,6 +85,9 @@ int module_load(struct module_set *set, struct module *mod, struct hp_err *err);
  * aligned *addr, if len bytes fit (the module must be loaded).
  */
 bool module_exec_slack(const struct module *mod, const struct proc_maps *m, uint64_t len, uint64_t *addr);
+/* The same in any module: one loaded already, else the executable, else
+ * any other (loaded now). */
+bool modules_exec_slack(struct module_set *set, const struct proc_maps *m, uint64_t len, uint64_t *addr);
 /* The module holding address addr, or NULL. */
 struct module *module_at(struct module_set *set, uint64_t addr);
 /* The main executable, or NULL. */

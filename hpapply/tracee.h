@@ -37,7 +37,7 @@ struct tracee_thread {
 };
 
 /* Bytes of the stub, and of the memory it needs (see tracee_syscall()). */
-#define TRACEE_STUB_SIZE 256
+#define TRACEE_STUB_SIZE 384
 
 struct tracee {
 	pid_t pid;
@@ -46,10 +46,11 @@ struct tracee {
 	size_t nr_threads, cap_threads;
 	uint64_t stub;                /* where the stub is (tracee_set_stub), 0: not yet */
 	bool stub_written;
-	/* test hook (HPAPPLY_TEST_KILL_AT=N): hpapply kills itself with
-	 * SIGKILL before its Nth call that stops, resumes or changes the
-	 * process (a ptrace request or a write to its memory) */
-	unsigned long kill_at, steps;
+	/* test hooks (HPAPPLY_TEST_KILL_AT=N, HPAPPLY_TEST_STOP_AT=N):
+	 * hpapply sends itself SIGKILL (SIGSTOP) before its Nth call that
+	 * stops, resumes, reads the registers of or changes the process (a
+	 * ptrace request or a write to its memory) */
+	unsigned long kill_at, stop_at, steps;
 	unsigned stop_timeout_ms;     /* how long one thread may take to stop */
 	/* timing: every interval during which threads were stopped */
 	uint64_t stop_began_ns;       /* 0 when running */
@@ -71,6 +72,8 @@ void tracee_close(struct tracee *t);
 /* Seize the anchor thread (no stop): from here until tracee_close no other
  * tracer can attach to it.  Another hpapply already holding it is named. */
 int tracee_anchor(struct tracee *t, struct hp_err *err);
+/* The pid of another hpapply tracing process pid now, or 0. */
+pid_t tracee_hpapply_at_work(pid_t pid);
 /* Attach (first call) and stop every thread; waits until each is stopped. */
 int tracee_stop(struct tracee *t, struct hp_err *err);
 /* Let every thread run again (still attached). */
@@ -106,6 +109,11 @@ void tracee_set_stub(struct tracee *t, uint64_t addr);
  */
 int tracee_syscall(struct tracee *t, long nr, const uint64_t args[6], int64_t *ret,
 		   struct hp_err *err);
+/* A private read-only mapping of size bytes of a new memfd called name
+ * (up to 15 bytes): memfd_create, ftruncate, mmap, close in one run of
+ * the stub, so that the descriptor is closed whatever happens to hpapply.
+ * *ret: the address, or -errno of the call that failed. */
+int tracee_map_memfd(struct tracee *t, const char *name, uint64_t size, int64_t *ret, struct hp_err *err);
 /* Call a function taking no arguments (an IFUNC resolver) in the process
  * the same way (the stub also saves the flags, %rbp and the x87/SSE state
  * around the call) and return its %rax. */
