@@ -41,15 +41,19 @@ static const char usage_text[] =
 	"                         module, matched by build id; repeatable\n"
 	"      --allow-seccomp    patch a process that runs under a seccomp filter\n"
 	"                         (the filter must allow mmap, mprotect, munmap,\n"
-	"                         memfd_create, ftruncate and close)\n"
+	"                         memfd_create, ftruncate, close and getpid)\n"
 	"  -j, --json             print the result as JSON (format \"hpapply-1\")\n"
 	"  -v, --verbose          also print addresses and how long threads stopped\n"
 	"  -q, --quiet            print nothing on success\n"
 	"  -h, --help             print this help and exit\n"
 	"  -V, --version          print the version and exit\n"
 	"\n"
+	"If hpapply is killed, the process runs on; a later --list shows what\n"
+	"was left half done and --repair finishes it.\n"
+	"\n"
 	"Exit status: 0 done, 1 refused (a check failed; the process is as it\n"
-	"was), 2 error.\n";
+	"was), 2 error (also: another hpapply is working on the process, or a\n"
+	"package is left pending or reverting: run --repair).\n";
 
 enum mode { MODE_APPLY, MODE_LIST, MODE_REVERT, MODE_REPAIR };
 

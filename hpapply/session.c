@@ -88,7 +88,7 @@ int session_check_seccomp(struct session *s, struct hp_err *err)
 	if (mode == 2)
 		return hp_err_set(err, "process %d runs under a seccomp filter, which may forbid (or kill the "
 				  "process for) the system calls hpapply runs in it: mmap, mprotect, munmap, "
-				  "memfd_create, ftruncate, close; give --allow-seccomp if the filter allows them",
+				  "memfd_create, ftruncate, close, getpid; give --allow-seccomp if the filter allows them",
 				  (int)s->pid);
 	return 0;
 }

@@ -106,7 +106,7 @@ struct session {
 int session_open(struct session *s, pid_t pid, const struct hpapply_options *o, bool hold,
 		 struct hp_err *err);
 /* hpapply may run system calls in the process (mmap, mprotect, munmap,
- * memfd_create, ftruncate, close): not under a seccomp filter, which may
+ * memfd_create, ftruncate, close, getpid): not under a seccomp filter, which may
  * forbid them or kill the process for them, unless allowed. */
 int session_check_seccomp(struct session *s, struct hp_err *err);
 /* An entry of the record left PENDING or REVERTING: an error naming it
