@@ -30,6 +30,7 @@ set -u
 [ $# -ge 1 ] && [ $# -le 2 ] || { echo "usage: sh tests/e2e/hpapply-kill.sh BUILD_DIR [MAX_STEPS]" >&2; exit 2; }
 max=${2:-400}
 . "$(dirname "$0")/lib/fixture.sh"
+. "$(dirname "$0")/lib/wait.sh"
 need_tools hpapply-kill.sh "$1" hpapply hpbuild
 hpapply=$build_dir/hpapply
 src=$root/tests/e2e/hpapply
@@ -55,16 +56,6 @@ finish() {
 	echo "hpapply-kill: $pass passed, $fail failed"
 	[ "$fail" -eq 0 ]
 	exit $?
-}
-
-# wait_for CMD...: until CMD succeeds, checking every 10 ms, at most 30 s
-wait_for() {
-	wf_n=0
-	until "$@"; do
-		wf_n=$((wf_n + 1))
-		[ $wf_n -ge 3000 ] && return 1
-		sleep 0.01
-	done
 }
 
 mkdir -p "$tmp/old" "$tmp/new"
@@ -108,7 +99,7 @@ note_leaks() {
 
 "$tmp/prog" 4 >"$tmp/out" 2>&1 &
 pid=$!
-wait_for more_lines_than 1 || { bad "the program printed nothing"; finish; }
+wait_until more_lines_than 1 || { bad "the program printed nothing"; finish; }
 
 "$hpapply" -n -p "$pid" "$tmp/p.hpk" >"$tmp/run.out" 2>&1
 if [ $? -ne 0 ] && grep -q "not permitted" "$tmp/run.out"; then
@@ -185,6 +176,11 @@ while [ $n -lt "$max" ]; do
 	fi
 	note_leaks apply $n
 done
+# a hook that kills nothing would make this suite prove nothing
+if [ -n "$steps" ] && [ "$steps" -lt 20 ]; then
+	failures=$((failures + 1))
+	bad "apply ran only $steps steps under the hook: is HPAPPLY_TEST_KILL_AT working?"
+fi
 if [ $failures -eq 0 ] && [ -n "$steps" ]; then
 	ok "apply killed at each of its $steps steps: the process lived, --repair left it clean every time"
 elif [ $failures -eq 0 ]; then
@@ -224,6 +220,10 @@ while [ $n -lt "$max" ]; do
 	fi
 	note_leaks revert $n
 done
+if [ -n "$steps" ] && [ "$steps" -lt 20 ]; then
+	failures=$((failures + 1))
+	bad "revert ran only $steps steps under the hook: is HPAPPLY_TEST_KILL_AT working?"
+fi
 if [ $failures -eq 0 ] && [ -n "$steps" ]; then
 	ok "revert killed at each of its $steps steps: the process lived, --repair left it clean every time"
 elif [ $failures -eq 0 ]; then
@@ -235,7 +235,7 @@ fi
 stopped() { [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" = T ]; }
 HPAPPLY_TEST_STOP_AT=3 "$hpapply" -q -p "$pid" "$tmp/p.hpk" >"$tmp/holder.out" 2>&1 &
 holder=$!
-if wait_for stopped "$holder"; then
+if wait_until stopped "$holder"; then
 	"$hpapply" -q -p "$pid" "$tmp/p.hpk" >"$tmp/second.out" 2>&1
 	st=$?
 	if [ $st -eq 2 ] && grep -q "another hpapply (pid $holder) is working on it" "$tmp/second.out"; then
@@ -271,7 +271,7 @@ fi
 ok "the process is alive"
 # two new lines: every thread has had time to call compute() again
 now=$(lines)
-wait_for more_lines_than $((now + 1)) || bad "the program stopped printing"
+wait_until more_lines_than $((now + 1)) || bad "the program stopped printing"
 new=$(counts new)
 if [ "$(counts wrong)" = 0 ] && ! grep -q WRONG "$tmp/out"; then
 	ok "no wrong answer in $(counts calls) calls ($(counts old) old, $new new)"
@@ -279,7 +279,7 @@ else
 	bad "wrong answers: $(grep -m 3 WRONG "$tmp/out") ($(tail -n 1 "$tmp/out"))"
 fi
 now=$(lines)
-wait_for more_lines_than $((now + 1)) || bad "the program stopped printing"
+wait_until more_lines_than $((now + 1)) || bad "the program stopped printing"
 if [ "$(counts new)" = "$new" ] && [ "${new:-0}" -gt 0 ]; then
 	ok "after the last revert only old answers come ($new new ones before)"
 else
