@@ -1,7 +1,6 @@
 /*
  * tracee.c - attach, stop, resume and detach every thread of a process;
- * read and write its memory; run a system call or a function in it
- * (tracee.h).
+ * read and write its memory (tracee.h).  Running code in it: inject.c.
  *
  * Waiting is bounded: a thread that does not stop (an uninterruptible
  * sleep, a vfork parent) makes the operation fail after stop_timeout_ms
@@ -24,18 +23,16 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "procmaps.h"
-
 #define MAX_SIGNALS_WHILE_STOPPING 64
 
 /* Every request that stops, resumes or changes the process goes through
- * here, so the test hook can end hpapply before any of them. */
+ * here (and tracee_ptrace()), so the test hook can end hpapply before any
+ * of them. */
 static void step(struct tracee *t)
 {
 	t->steps++;
@@ -45,7 +42,7 @@ static void step(struct tracee *t)
 		raise(SIGSTOP);
 }
 
-static long xptrace(struct tracee *t, int req, pid_t tid, void *addr, void *data)
+long tracee_ptrace(struct tracee *t, int req, pid_t tid, void *addr, void *data)
 {
 	step(t);
 	return ptrace((enum __ptrace_request)req, tid, addr, data);
@@ -237,7 +234,7 @@ static int seize(struct tracee *t, pid_t tid, struct hp_err *err)
 	memset(th, 0, sizeof(*th));
 	th->tid = tid;
 	/* no PTRACE_O_EXITKILL: if hpapply dies, the process must live on */
-	if (xptrace(t, PTRACE_SEIZE, tid, NULL, (void *)(long)PTRACE_O_TRACESYSGOOD) == 0) {
+	if (tracee_ptrace(t, PTRACE_SEIZE, tid, NULL, (void *)(long)PTRACE_O_TRACESYSGOOD) == 0) {
 		th->seized = true;
 		return 0;
 	}
@@ -261,7 +258,7 @@ static int seize(struct tracee *t, pid_t tid, struct hp_err *err)
 
 static int refresh_regs(struct tracee *t, struct tracee_thread *th, struct hp_err *err)
 {
-	if (xptrace(t, PTRACE_GETREGS, th->tid, NULL, &th->regs) < 0)
+	if (tracee_ptrace(t, PTRACE_GETREGS, th->tid, NULL, &th->regs) < 0)
 		return hp_err_set(err, "process %d: cannot read the registers of thread %d: %s",
 				  (int)t->pid, (int)th->tid, strerror(errno));
 	return 0;
@@ -271,7 +268,7 @@ static int refresh_regs(struct tracee *t, struct tracee_thread *th, struct hp_er
  * Wait for one thread's next stop.  Returns the waitpid status (stopped),
  * 0 if the thread is gone, -1 on error or timeout.
  */
-static int wait_thread(struct tracee *t, struct tracee_thread *th, uint64_t deadline,
+int tracee_wait_thread(struct tracee *t, struct tracee_thread *th, uint64_t deadline,
 		       struct hp_err *err)
 {
 	for (;;) {
@@ -310,7 +307,7 @@ static int wait_stopped(struct tracee *t, struct tracee_thread *th, uint64_t dea
 			struct hp_err *err)
 {
 	for (int n = 0; n < MAX_SIGNALS_WHILE_STOPPING; n++) {
-		int st = wait_thread(t, th, deadline, err);
+		int st = tracee_wait_thread(t, th, deadline, err);
 
 		if (st <= 0)
 			return st;
@@ -320,9 +317,9 @@ static int wait_stopped(struct tracee *t, struct tracee_thread *th, uint64_t dea
 		}
 		/* a signal-delivery-stop: let the program have its signal (a
 		 * syscall-stop, left from a call we followed: just go on) */
-		if (xptrace(t, PTRACE_CONT, th->tid, NULL,
+		if (tracee_ptrace(t, PTRACE_CONT, th->tid, NULL,
 			    (void *)(long)(WSTOPSIG(st) == (SIGTRAP | 0x80) ? 0 : WSTOPSIG(st))) < 0 ||
-		    xptrace(t, PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0) {
+		    tracee_ptrace(t, PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0) {
 			if (errno == ESRCH) {
 				th->gone = true;
 				return 0;
@@ -395,7 +392,7 @@ int tracee_stop(struct tracee *t, struct hp_err *err)
 		if (!t->stop_began_ns)
 			t->stop_began_ns = now_ns();
 		for_each_live_thread(t, th)
-			if (!th->stopped && xptrace(t, PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0)
+			if (!th->stopped && tracee_ptrace(t, PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0)
 				th->gone = errno == ESRCH;
 		for_each_live_thread(t, th)
 			if (!th->stopped && wait_stopped(t, th, deadline, err) < 0)
@@ -431,7 +428,7 @@ int tracee_resume(struct tracee *t, struct hp_err *err)
 	for_each_live_thread(t, th) {
 		if (!th->stopped)
 			continue;
-		if (xptrace(t, PTRACE_CONT, th->tid, NULL, NULL) < 0 && errno != ESRCH && ret == 0)
+		if (tracee_ptrace(t, PTRACE_CONT, th->tid, NULL, NULL) < 0 && errno != ESRCH && ret == 0)
 			ret = hp_err_set(err, "process %d: cannot resume thread %d: %s", (int)t->pid,
 					 (int)th->tid, strerror(errno));
 		th->stopped = false;
@@ -441,13 +438,13 @@ int tracee_resume(struct tracee *t, struct hp_err *err)
 }
 
 /* Stop one thread (the others run on). */
-static int stop_one(struct tracee *t, struct tracee_thread *th, struct hp_err *err)
+int tracee_stop_thread(struct tracee *t, struct tracee_thread *th, struct hp_err *err)
 {
 	uint64_t deadline = now_ns() + (uint64_t)t->stop_timeout_ms * 1000000ULL;
 
 	if (th->stopped || th->gone)
 		return 0;
-	if (xptrace(t, PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0) {
+	if (tracee_ptrace(t, PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0) {
 		if (errno == ESRCH) {
 			th->gone = true;
 			return 0;
@@ -467,10 +464,10 @@ void tracee_detach(struct tracee *t)
 		if (!th->seized)
 			continue;
 		/* PTRACE_DETACH needs a stopped tracee */
-		if (!th->stopped && stop_one(t, th, &ignored) < 0)
+		if (!th->stopped && tracee_stop_thread(t, th, &ignored) < 0)
 			continue;   /* left attached: it goes when we exit */
 		if (!th->gone)
-			xptrace(t, PTRACE_DETACH, th->tid, NULL, NULL);
+			tracee_ptrace(t, PTRACE_DETACH, th->tid, NULL, NULL);
 		th->seized = th->stopped = false;
 	}
 	if (stopped)
@@ -530,7 +527,7 @@ int tracee_read(struct tracee *t, uint64_t addr, void *buf, size_t n, struct hp_
 	return 0;
 }
 
-static struct tracee_thread *a_stopped_thread(struct tracee *t)
+struct tracee_thread *tracee_stopped_thread(struct tracee *t)
 {
 	struct tracee_thread *best = NULL;
 
@@ -545,7 +542,7 @@ static struct tracee_thread *a_stopped_thread(struct tracee *t)
 static int poke_bytes(struct tracee *t, uint64_t addr, const uint8_t *buf, size_t n,
 		      struct hp_err *err)
 {
-	struct tracee_thread *th = a_stopped_thread(t);
+	struct tracee_thread *th = tracee_stopped_thread(t);
 	uint64_t a = addr & ~7ULL;
 
 	if (!th)
@@ -556,7 +553,7 @@ static int poke_bytes(struct tracee *t, uint64_t addr, const uint8_t *buf, size_
 		uint8_t word[8];
 
 		errno = 0;
-		w = xptrace(t, PTRACE_PEEKDATA, th->tid, (void *)a, NULL);
+		w = tracee_ptrace(t, PTRACE_PEEKDATA, th->tid, (void *)a, NULL);
 		if (errno)
 			return hp_err_set(err, "process %d: cannot write at 0x%llx: %s", (int)t->pid,
 					  (unsigned long long)a, strerror(errno));
@@ -565,7 +562,7 @@ static int poke_bytes(struct tracee *t, uint64_t addr, const uint8_t *buf, size_
 			if (a + i >= addr && a + i < addr + n)
 				word[i] = buf[a + i - addr];
 		memcpy(&w, word, 8);
-		if (xptrace(t, PTRACE_POKEDATA, th->tid, (void *)a, (void *)w) < 0)
+		if (tracee_ptrace(t, PTRACE_POKEDATA, th->tid, (void *)a, (void *)w) < 0)
 			return hp_err_set(err, "process %d: cannot write at 0x%llx: %s", (int)t->pid,
 					  (unsigned long long)a, strerror(errno));
 	}
@@ -586,325 +583,5 @@ int tracee_write(struct tracee *t, uint64_t addr, const void *buf, size_t n, str
 			return poke_bytes(t, addr + done, (const uint8_t *)buf + done, n - done, err);
 		done += (size_t)r;
 	}
-	return 0;
-}
-
-/* ---- running code in the process ---- */
-
-/*
- * The stub (the assembly is below, byte for byte).  Its first 80 bytes are
- * the slot the call reads: number, six arguments, the address to go back
- * to, the function to call.  Position-independent: every reference is
- * %rip-relative.
- *
- *   slot:      .quad nr, a0, a1, a2, a3, a4, a5, back, func, 0
- *   sys_entry: lea -128(%rsp),%rsp          # keep off the red zone
- *              pushfq; push rax rcx rdx rsi rdi r8 r9 r10 r11
- *              mov nr(%rip),%rax; mov a0(%rip),%rdi; ... mov a5(%rip),%r9
- *              syscall
- *   sys_done:  pop r11 r10 r9 r8 rdi rsi rdx rcx rax; popfq
- *              lea 128(%rsp),%rsp
- *              jmp *back(%rip)
- *   call_entry: lea -128(%rsp),%rsp; pushfq; push (the same nine); push rbp
- *              mov %rsp,%rbp; and $-16,%rsp; sub $512,%rsp; fxsave64 (%rsp)
- *              cld; xor eax, edi, esi, edx
- *              call *func(%rip)
- *              mov %rax,%rdi; mov $39,%eax; syscall   # getpid: the result in %rdi
- *   call_done: fxrstor64 (%rsp); mov %rbp,%rsp; pop %rbp; jmp sys_done
- *   rec_entry: lea -128(%rsp),%rsp; pushfq; push (the same nine)
- *              memfd_create(name at func, MFD_CLOEXEC) -> fd (on error: to rec_done)
- *              ftruncate(fd, a1) (on error: to rec_close)
- *              mmap(0, a1, PROT_READ, MAP_PRIVATE, fd, 0)
- *   rec_close: mov %rax,%rsi; close(fd); mov %rsi,%rax
- *   rec_done:  mov %rax,%rdi; mov $39,%eax; syscall   # getpid: the result in %rdi
- *              jmp sys_done
- * The record's four calls are one run: a thread left alone finishes them
- * all, so no descriptor is ever left open in the process.
- */
-static const uint8_t stub_code[] = {
-0x48, 0x8d, 0x64, 0x24, 0x80, 0x9c, 0x50, 0x51, 0x52, 0x56, 0x57, 0x41,
-	0x50, 0x41, 0x51, 0x41, 0x52, 0x41, 0x53, 0x48, 0x8b, 0x05, 0x96, 0xff,
-	0xff, 0xff, 0x48, 0x8b, 0x3d, 0x97, 0xff, 0xff, 0xff, 0x48, 0x8b, 0x35,
-	0x98, 0xff, 0xff, 0xff, 0x48, 0x8b, 0x15, 0x99, 0xff, 0xff, 0xff, 0x4c,
-	0x8b, 0x15, 0x9a, 0xff, 0xff, 0xff, 0x4c, 0x8b, 0x05, 0x9b, 0xff, 0xff,
-	0xff, 0x4c, 0x8b, 0x0d, 0x9c, 0xff, 0xff, 0xff, 0x0f, 0x05, 0x41, 0x5b,
-	0x41, 0x5a, 0x41, 0x59, 0x41, 0x58, 0x5f, 0x5e, 0x5a, 0x59, 0x58, 0x9d,
-	0x48, 0x8d, 0xa4, 0x24, 0x80, 0x00, 0x00, 0x00, 0xff, 0x25, 0x86, 0xff,
-	0xff, 0xff, 0x48, 0x8d, 0x64, 0x24, 0x80, 0x9c, 0x50, 0x51, 0x52, 0x56,
-	0x57, 0x41, 0x50, 0x41, 0x51, 0x41, 0x52, 0x41, 0x53, 0x55, 0x48, 0x89,
-	0xe5, 0x48, 0x83, 0xe4, 0xf0, 0x48, 0x81, 0xec, 0x00, 0x02, 0x00, 0x00,
-	0x48, 0x0f, 0xae, 0x04, 0x24, 0xfc, 0x31, 0xc0, 0x31, 0xff, 0x31, 0xf6,
-	0x31, 0xd2, 0xff, 0x15, 0x58, 0xff, 0xff, 0xff, 0x48, 0x89, 0xc7, 0xb8,
-	0x27, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x48, 0x0f, 0xae, 0x0c, 0x24, 0x48,
-	0x89, 0xec, 0x5d, 0xeb, 0x99, 0x48, 0x8d, 0x64, 0x24, 0x80, 0x9c, 0x50,
-	0x51, 0x52, 0x56, 0x57, 0x41, 0x50, 0x41, 0x51, 0x41, 0x52, 0x41, 0x53,
-	0xb8, 0x3f, 0x01, 0x00, 0x00, 0x48, 0x8d, 0x3d, 0x24, 0xff, 0xff, 0xff,
-	0xbe, 0x01, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x48, 0x85, 0xc0, 0x78, 0x47,
-	0x49, 0x89, 0xc0, 0xb8, 0x4d, 0x00, 0x00, 0x00, 0x4c, 0x89, 0xc7, 0x48,
-	0x8b, 0x35, 0xd6, 0xfe, 0xff, 0xff, 0x0f, 0x05, 0x48, 0x85, 0xc0, 0x78,
-	0x1e, 0xb8, 0x09, 0x00, 0x00, 0x00, 0x31, 0xff, 0x48, 0x8b, 0x35, 0xc1,
-	0xfe, 0xff, 0xff, 0xba, 0x01, 0x00, 0x00, 0x00, 0x41, 0xba, 0x02, 0x00,
-	0x00, 0x00, 0x45, 0x31, 0xc9, 0x0f, 0x05, 0x48, 0x89, 0xc6, 0xb8, 0x03,
-	0x00, 0x00, 0x00, 0x4c, 0x89, 0xc7, 0x0f, 0x05, 0x48, 0x89, 0xf0, 0x48,
-	0x89, 0xc7, 0xb8, 0x27, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xe9, 0x18, 0xff,
-	0xff, 0xff,
-};
-
-enum {
-	STUB_SLOT_SIZE = 80,
-	STUB_SYS_ENTRY = 0x50, STUB_SYS_DONE = 0x96,     /* after its syscall */
-	STUB_CALL_ENTRY = 0xb2, STUB_CALL_DONE = 0xf2,
-	STUB_REC_ENTRY = 0xfd, STUB_REC_DONE = 0x179,
-	SLOT_BACK = 7, SLOT_FUNC = 8,
-};
-
-_Static_assert(STUB_SLOT_SIZE + sizeof(stub_code) <= TRACEE_STUB_SIZE, "the stub fits its room");
-
-void tracee_set_stub(struct tracee *t, uint64_t addr)
-{
-	t->stub = addr;
-	t->stub_written = false;
-}
-
-static bool in_stub(const struct tracee *t, uint64_t rip)
-{
-	return t->stub && rip >= t->stub && rip < t->stub + TRACEE_STUB_SIZE;
-}
-
-/*
- * The registers the thread goes back to.  Stopped inside a system call
- * that is to restart (a sleep, a read), its registers say so (orig_rax the
- * call, rax -ERESTART*) and the kernel would restart it when the thread
- * resumes from this stop; it resumes from another point, so we do what the
- * kernel does for a call with no signal handler to run: back to the
- * syscall instruction, the call number in rax (restart_syscall for
- * -ERESTART_RESTARTBLOCK).  orig_rax -1: no restart logic applies to it.
- */
-static struct user_regs_struct settled(struct user_regs_struct r)
-{
-	if ((long long)r.orig_rax >= 0) {
-		switch ((long long)r.rax) {
-		case -512: case -513: case -514:   /* ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND */
-			r.rax = r.orig_rax;
-			r.rip -= 2;
-			break;
-		case -516:                          /* ERESTART_RESTARTBLOCK */
-			r.rax = SYS_restart_syscall;
-			r.rip -= 2;
-			break;
-		default:
-			break;
-		}
-	}
-	r.orig_rax = (unsigned long long)-1;
-	return r;
-}
-
-/* A thread to run the call in, stopped, outside the stub: a stopped one
- * (the main thread first), else the anchor, stopped now (*lent: let it go
- * afterwards). */
-static struct tracee_thread *borrow(struct tracee *t, bool *lent, struct hp_err *err)
-{
-	struct tracee_thread *th = a_stopped_thread(t);
-
-	*lent = false;
-	if (!th) {
-		for_each_live_thread(t, x)
-			if (x->seized) {
-				th = x;
-				break;
-			}
-		if (!th) {
-			hp_err_set(err, "process %d: no thread to run a system call in", (int)t->pid);
-			return NULL;
-		}
-		if (stop_one(t, th, err) < 0)
-			return NULL;
-		if (th->gone) {
-			hp_err_set(err, "process %d: thread %d exited; try again", (int)t->pid, (int)th->tid);
-			return NULL;
-		}
-		*lent = true;
-	}
-	/* in the stub still (its last run was by an hpapply that died
-	 * meanwhile): let it finish, a few instructions */
-	for (int n = 0; in_stub(t, th->regs.rip); n++) {
-		if (n == 100 || xptrace(t, PTRACE_CONT, th->tid, NULL, NULL) < 0) {
-			hp_err_set(err, "process %d: thread %d does not leave hpapply's stub", (int)t->pid,
-				   (int)th->tid);
-			return NULL;
-		}
-		th->stopped = false;
-		if (stop_one(t, th, err) < 0)
-			return NULL;
-	}
-	return th;
-}
-
-static int set_regs(struct tracee *t, struct tracee_thread *th, const struct user_regs_struct *r,
-		    struct hp_err *err)
-{
-	if (xptrace(t, PTRACE_SETREGS, th->tid, NULL, (void *)r) < 0)
-		return hp_err_set(err, "process %d: cannot set the registers of thread %d: %s",
-				  (int)t->pid, (int)th->tid, strerror(errno));
-	return 0;
-}
-
-static bool is_fault(int sig)
-{
-	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE;
-}
-
-/*
- * Follow th through the stub until the exit of its system call at done
- * (number nr); *at_exit: its registers there.  Signals that come are
- * delivered; a fault (in a resolver) ends the call.
- */
-static int follow(struct tracee *t, struct tracee_thread *th, uint64_t done, long nr,
-		  struct user_regs_struct *at_entry, struct user_regs_struct *at_exit, struct hp_err *err)
-{
-	uint64_t deadline = now_ns() + 2000000000ULL;
-	bool entered = false;
-	int sig = 0;
-
-	for (int n = 0; n < 4096; n++) {
-		struct user_regs_struct r;
-		int st;
-
-		if (xptrace(t, PTRACE_SYSCALL, th->tid, NULL, (void *)(long)sig) < 0)
-			return hp_err_set(err, "process %d: thread %d: %s", (int)t->pid, (int)th->tid,
-					  strerror(errno));
-		th->stopped = false;
-		sig = 0;
-		st = wait_thread(t, th, deadline, err);
-		if (st < 0)
-			return -1;
-		if (st == 0)
-			return hp_err_set(err, "process %d: thread %d exited while running hpapply's stub",
-					  (int)t->pid, (int)th->tid);
-		th->stopped = true;
-		if ((st >> 16) != 0)     /* an event stop (a group-stop): go on */
-			continue;
-		if (WSTOPSIG(st) != (SIGTRAP | 0x80)) {
-			if (is_fault(WSTOPSIG(st)))
-				return hp_err_set(err, "process %d: code run by hpapply faulted (signal %d)",
-						  (int)t->pid, WSTOPSIG(st));
-			sig = WSTOPSIG(st);
-			continue;
-		}
-		if (xptrace(t, PTRACE_GETREGS, th->tid, NULL, &r) < 0)
-			return hp_err_set(err, "process %d: thread %d: %s", (int)t->pid, (int)th->tid,
-					  strerror(errno));
-		/* a system call of a signal handler or of the resolver: not ours */
-		if (r.rip != done || (long long)r.orig_rax != nr)
-			continue;
-		if (!entered) {
-			entered = true;
-			*at_entry = r;
-			continue;
-		}
-		*at_exit = r;
-		return 0;
-	}
-	return hp_err_set(err, "process %d: thread %d keeps stopping in hpapply's stub", (int)t->pid,
-			  (int)th->tid);
-}
-
-/*
- * Run the stub in a borrowed thread: slot[] filled but for the address to
- * go back to.  entry/done: where the thread starts and the exit of the
- * system call that ends what we wait for (nr).
- */
-static int run_stub(struct tracee *t, uint64_t slot[10], uint64_t entry, uint64_t done, long nr,
-		    struct user_regs_struct *at_entry, struct user_regs_struct *at_exit, struct hp_err *err)
-{
-	struct user_regs_struct back, enter;
-	struct user_fpregs_struct fp;
-	struct tracee_thread *th;
-	bool lent;
-	int rc;
-
-	if (!t->stub)
-		return hp_err_set(err, "process %d: no room for hpapply's stub in its executable memory",
-				  (int)t->pid);
-	th = borrow(t, &lent, err);
-	if (!th)
-		return -1;
-	if (xptrace(t, PTRACE_GETREGS, th->tid, NULL, &th->regs) < 0 ||
-	    xptrace(t, PTRACE_GETFPREGS, th->tid, NULL, &fp) < 0)
-		return hp_err_set(err, "process %d: cannot read the registers of thread %d: %s", (int)t->pid,
-				  (int)th->tid, strerror(errno));
-	back = settled(th->regs);
-	slot[SLOT_BACK] = back.rip;
-	/* the stub and its slot are in place before the thread is sent
-	 * there: from the moment it is, it can finish alone */
-	if (!t->stub_written) {
-		if (tracee_write(t, t->stub + STUB_SLOT_SIZE, stub_code, sizeof(stub_code), err) < 0)
-			return -1;
-		t->stub_written = true;
-	}
-	if (tracee_write(t, t->stub, slot, STUB_SLOT_SIZE, err) < 0)
-		return -1;
-	enter = back;
-	enter.rip = t->stub + entry;
-	if (set_regs(t, th, &enter, err) < 0)
-		return -1;
-	rc = follow(t, th, t->stub + done, nr, at_entry, at_exit, err);
-	if (rc < 0 && !th->gone && !th->stopped) {   /* did not come back: take it back */
-		struct hp_err ignored = { { 0 } };
-
-		stop_one(t, th, &ignored);
-	}
-	/* where the stub would have gone back to: the registers it saved
-	 * and the x87/SSE state (a resolver may change it) */
-	if (!th->gone && th->stopped) {
-		if (set_regs(t, th, &back, rc < 0 ? &(struct hp_err){ { 0 } } : err) < 0 ||
-		    xptrace(t, PTRACE_SETFPREGS, th->tid, NULL, &fp) < 0)
-			rc = rc < 0 ? rc : hp_err_set(err, "process %d: cannot restore thread %d", (int)t->pid,
-						      (int)th->tid);
-		th->regs = back;
-	}
-	if (lent && !th->gone && th->stopped) {
-		if (xptrace(t, PTRACE_CONT, th->tid, NULL, NULL) == 0)
-			th->stopped = false;
-	}
-	return rc;
-}
-
-int tracee_map_memfd(struct tracee *t, const char *name, uint64_t size, int64_t *ret, struct hp_err *err)
-{
-	uint64_t slot[10] = { 0, 0, size };
-	struct user_regs_struct in, out;
-
-	if (strlen(name) >= 16)
-		return hp_err_set(err, "process %d: '%s': a memfd name is up to 15 bytes here", (int)t->pid, name);
-	memcpy(&slot[SLOT_FUNC], name, strlen(name));
-	if (run_stub(t, slot, STUB_REC_ENTRY, STUB_REC_DONE, SYS_getpid, &in, &out, err) < 0)
-		return -1;
-	*ret = (int64_t)in.rdi;
-	return 0;
-}
-
-int tracee_syscall(struct tracee *t, long nr, const uint64_t args[6], int64_t *ret,
-		   struct hp_err *err)
-{
-	uint64_t slot[10] = { (uint64_t)nr, args[0], args[1], args[2], args[3], args[4], args[5] };
-	struct user_regs_struct in, out;
-
-	if (run_stub(t, slot, STUB_SYS_ENTRY, STUB_SYS_DONE, nr, &in, &out, err) < 0)
-		return -1;
-	*ret = (int64_t)out.rax;
-	return 0;
-}
-
-int tracee_call(struct tracee *t, uint64_t func, uint64_t *ret, struct hp_err *err)
-{
-	uint64_t slot[10] = { 0 };
-	struct user_regs_struct in, out;
-
-	slot[SLOT_FUNC] = func;
-	if (run_stub(t, slot, STUB_CALL_ENTRY, STUB_CALL_DONE, SYS_getpid, &in, &out, err) < 0)
-		return -1;
-	*ret = in.rdi;
 	return 0;
 }

@@ -119,6 +119,18 @@ int tracee_map_memfd(struct tracee *t, const char *name, uint64_t size, int64_t 
  * around the call) and return its %rax. */
 int tracee_call(struct tracee *t, uint64_t func, uint64_t *ret, struct hp_err *err);
 
+/* ---- for inject.c ---- */
+
+/* ptrace(2), counted by the test hook. */
+long tracee_ptrace(struct tracee *t, int req, pid_t tid, void *addr, void *data);
+/* The next stop of one thread: the waitpid status, 0 if it is gone, -1 on
+ * error or at the deadline (now_ns() clock). */
+int tracee_wait_thread(struct tracee *t, struct tracee_thread *th, uint64_t deadline, struct hp_err *err);
+/* Stop one thread (the others run on). */
+int tracee_stop_thread(struct tracee *t, struct tracee_thread *th, struct hp_err *err);
+/* A stopped thread (the main thread first), or NULL. */
+struct tracee_thread *tracee_stopped_thread(struct tracee *t);
+
 #define for_each_live_thread(t, th) \
 	for (struct tracee_thread *th = (t)->threads; th < (t)->threads + (t)->nr_threads; th++) \
 		if (!th->gone)
