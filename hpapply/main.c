@@ -1,6 +1,7 @@
 /*
  * main.c - the hpapply command: apply a hotpatch package to a running
- * process, list what is applied, revert a package.  Exit 0 done, 1 refused
+ * process, list what is applied, revert a package, repair what a run that
+ * did not finish left.  Exit 0 done, 1 refused
  * (a check failed; the process is untouched), 2 error.
  *
  * The package is read and checked completely (hpk_read_file), and its
@@ -29,6 +30,7 @@ static const char usage_text[] =
 	"usage: hpapply -p PID [OPTIONS] PATCH.hpk\n"
 	"       hpapply -p PID --list [--json]\n"
 	"       hpapply -p PID --revert [ID] [OPTIONS]\n"
+	"       hpapply -p PID --repair [OPTIONS]\n"
 	"Apply a hotpatch package to a running process, list the packages applied\n"
 	"to it, or take one back.  The process needs no cooperation: hpapply\n"
 	"attaches with ptrace, stops every thread while it changes code, and\n"
@@ -38,6 +40,8 @@ static const char usage_text[] =
 	"  -l, --list             list the packages applied to the process\n"
 	"  -r, --revert [ID]      revert the package whose id starts with ID\n"
 	"                         (default: the one applied last)\n"
+	"      --repair           finish what an hpapply that did not finish left:\n"
+	"                         roll back a pending apply, complete a revert\n"
 	"  -n, --dry-run          do every check (the threads are stopped for the\n"
 	"                         stack check), change nothing\n"
 	"  -t, --timeout MS       wait up to MS milliseconds for a moment when no\n"
@@ -53,18 +57,22 @@ static const char usage_text[] =
 	"                         digits) or digest (64)\n"
 	"      --allow-seccomp    patch a process that runs under a seccomp filter\n"
 	"                         (the filter must allow mmap, mprotect, munmap,\n"
-	"                         memfd_create, ftruncate and close)\n"
+	"                         memfd_create, ftruncate, close and getpid)\n"
 	"  -j, --json             print the result as JSON (format \"hpapply-1\")\n"
 	"  -v, --verbose          also print addresses and how long threads stopped\n"
 	"  -q, --quiet            print nothing on success\n"
 	"  -h, --help             print this help and exit\n"
 	"  -V, --version          print the version and exit\n"
 	"\n"
+	"If hpapply is killed, the process runs on; a later --list shows what\n"
+	"was left half done and --repair finishes it.\n"
+	"\n"
 	"Exit status: 0 done, 1 refused (a check failed, including a missing or\n"
 	"bad signature or another id; the process is as it was), 2 error\n"
-	"(including an unreadable key).\n";
+	"(including an unreadable key; also: another hpapply is working on the\n"
+	"process, or a package is left pending or reverting: run --repair).\n";
 
-enum mode { MODE_APPLY, MODE_LIST, MODE_REVERT };
+enum mode { MODE_APPLY, MODE_LIST, MODE_REVERT, MODE_REPAIR };
 
 struct options {
 	enum mode mode;
@@ -99,6 +107,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "revert", no_argument, NULL, 'r' },
+		{ "repair", no_argument, NULL, 'R' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "module", required_argument, NULL, 'M' },
@@ -128,6 +137,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'l': o->mode = MODE_LIST; break;
 		case 'r': o->mode = MODE_REVERT; break;
+		case 'R': o->mode = MODE_REPAIR; break;
 		case 'n': o->engine.dry_run = true; break;
 		case 't':
 			if (parse_number("--timeout", optarg, 3600000, &v) < 0)
@@ -169,7 +179,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, "hpapply: expected one PATCH.hpk, or --list, or --revert (see hpapply --help)\n");
 		return -1;
 	}
-	if ((o->mode == MODE_REVERT && rest > 1) || (o->mode == MODE_LIST && rest)) {
+	if ((o->mode == MODE_REVERT && rest > 1) || ((o->mode == MODE_LIST || o->mode == MODE_REPAIR) && rest)) {
 		fprintf(stderr, "hpapply: unexpected argument '%s' (see hpapply --help)\n", argv[argc - 1]);
 		return -1;
 	}
@@ -251,7 +261,8 @@ static int check_trust(const struct options *o, const struct hpk *p, char signer
 
 static const char *mode_verb(const struct options *o)
 {
-	return o->mode == MODE_APPLY ? "apply" : o->mode == MODE_REVERT ? "revert" : "list";
+	return o->mode == MODE_APPLY ? "apply" : o->mode == MODE_REVERT ? "revert" :
+	       o->mode == MODE_REPAIR ? "repair" : "list";
 }
 
 static void print_func_names(const struct outcome_func *f, size_t n)
@@ -302,9 +313,20 @@ static void print_text(const struct options *o, const struct outcome *out)
 {
 	const char *dry = o->engine.dry_run ? "dry run: " : "";
 
+	if (o->mode == MODE_REPAIR) {
+		if (!out->repaired)
+			printf("%sprocess %ld: nothing to repair\n", dry, o->pid);
+		else
+			printf("%sprocess %ld: %s %u package entr%s (%u rolled back, %u completed)\n", dry, o->pid,
+			       o->engine.dry_run ? "can repair" : "repaired", out->repaired,
+			       out->repaired == 1 ? "y" : "ies", out->rolled_back, out->repaired - out->rolled_back);
+		return;
+	}
 	if (o->mode == MODE_LIST) {
 		const struct record *r = &out->listed;
 
+		if (out->busy_pid)
+			printf("process %ld: hpapply (pid %d) is working on it now\n", o->pid, out->busy_pid);
 		if (!r->nr_pkgs) {
 			printf("process %ld: no package applied\n", o->pid);
 			print_retained(r);
@@ -319,6 +341,9 @@ static void print_text(const struct options *o, const struct outcome *out)
 			       r->pkgs[i].nr_funcs == 1 ? "" : "s");
 			for (uint32_t k = 0; k < r->pkgs[i].nr_funcs; k++)
 				printf(" %s", r->pkgs[i].funcs[k].name);
+			if (rec_pkg_unfinished(&r->pkgs[i]))
+				printf("  [%s: left by hpapply pid %u%s]", rec_state_name(r->pkgs[i].state),
+				       r->pkgs[i].pid, out->busy_pid ? "" : "; run hpapply --repair");
 			printf("\n");
 			printf("  signer   %s\n", r->pkgs[i].signer && r->pkgs[i].signer[0] ? r->pkgs[i].signer
 				: "none (applied without a signature check)");
@@ -390,6 +415,7 @@ static void json_list(struct json *j, const struct record *r)
 		hpk_id_to_hex(p->id, id);
 		json_begin_object(j);
 		json_kv_string(j, "id", id);
+		json_kv_string(j, "state", rec_state_name(p->state));
 		json_kv_uint(j, "sequence", p->seq);
 		json_kv_string(j, "module", p->module);
 		json_hex(j, "module_base", p->module_bias);
@@ -444,7 +470,12 @@ static void json_unwind_notes(struct json *j, const char *notes)
 	json_end_array(j);
 }
 
-static const char *result_name(const struct options *o, int status)
+static const char *out_repaired_name(const struct outcome *out)
+{
+	return out->repaired ? "repaired" : "nothing";
+}
+
+static const char *result_name(const struct options *o, const struct outcome *out, int status)
 {
 	if (status == HP_EXIT_DIFF)
 		return "refused";
@@ -452,6 +483,8 @@ static const char *result_name(const struct options *o, int status)
 		return "error";
 	if (o->mode == MODE_LIST)
 		return "listed";
+	if (o->mode == MODE_REPAIR)
+		return o->engine.dry_run ? "checked" : out_repaired_name(out);
 	if (o->engine.dry_run)
 		return "checked";
 	return o->mode == MODE_APPLY ? "applied" : "reverted";
@@ -469,10 +502,18 @@ static void print_json(const struct options *o, const struct outcome *out, int s
 	json_kv_string(&j, "action", mode_verb(o));
 	json_kv_int(&j, "pid", o->pid);
 	json_kv_bool(&j, "dry_run", o->engine.dry_run);
-	json_kv_string(&j, "result", result_name(o, status));
+	json_kv_string(&j, "result", result_name(o, out, status));
 	json_kv_string(&j, "message", status == HP_EXIT_OK ? NULL : err->msg);
 	if (o->mode == MODE_LIST) {
+		json_kv_int(&j, "busy_pid", out->busy_pid);
 		json_list(&j, &out->listed);
+	} else if (o->mode == MODE_REPAIR) {
+		json_kv_uint(&j, "repaired", out->repaired);
+		json_kv_uint(&j, "rolled_back", out->rolled_back);
+		json_kv_uint(&j, "threads", out->threads);
+		json_kv_uint(&j, "stopped_ns", out->stopped_ns);
+		json_kv_uint(&j, "longest_stop_ns", out->longest_stop_ns);
+		json_kv_uint(&j, "total_ns", out->total_ns);
 	} else {
 		json_kv_string(&j, "package", out->id[0] ? out->id : NULL);
 		if (o->mode == MODE_APPLY)
@@ -529,6 +570,8 @@ int main(int argc, char **argv)
 			note_unchecked(&o);
 	} else if (o.mode == MODE_REVERT) {
 		status = hpapply_revert((pid_t)o.pid, o.revert_id, &o.engine, &out, &err);
+	} else if (o.mode == MODE_REPAIR) {
+		status = hpapply_repair((pid_t)o.pid, &o.engine, &out, &err);
 	} else {
 		status = hpapply_list((pid_t)o.pid, &o.engine, &out, &err);
 	}

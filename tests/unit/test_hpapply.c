@@ -42,12 +42,17 @@ static void sample_record(struct record *r)
 	memset(r, 0, sizeof(*r));
 	r->present = true;
 	r->next_seq = 3;
+	r->generation = 9;
 	r->nr_pkgs = 2;
 	r->pkgs = xcalloc(2, sizeof(*r->pkgs));
 	for (int i = 0; i < 2; i++) {
 		struct rec_pkg *p = &r->pkgs[i];
 
 		memset(p->id, 0x11 * (i + 1), 16);
+		p->state = i ? REC_PENDING : REC_APPLIED;
+		p->pid = i ? 4242 : 0;
+		if (i)
+			memset(p->replaces, 0x77, 16);
 		p->seq = (uint64_t)i + 1;
 		p->module = xasprintf("/usr/lib/libx%d.so", i);
 		p->module_bias = 0x7f0000000000ULL + (uint64_t)i * 0x100000;
@@ -85,6 +90,13 @@ static void test_record_round_trip(void **state)
 	assert_int_equal(record_decode("t", buf, len, &back, &err), 0);
 	assert_int_equal(back.nr_pkgs, 2);
 	assert_int_equal(back.next_seq, 3);
+	assert_int_equal(back.generation, 9);
+	assert_int_equal(back.pkgs[0].state, REC_APPLIED);
+	assert_int_equal(back.pkgs[1].state, REC_PENDING);
+	assert_int_equal(back.pkgs[1].pid, 4242);
+	assert_memory_equal(back.pkgs[1].replaces, "\x77\x77\x77\x77\x77\x77\x77\x77\x77\x77\x77\x77\x77\x77\x77\x77", 16);
+	assert_true(record_unfinished(&back) == &back.pkgs[1]);
+	assert_string_equal(rec_state_name(back.pkgs[1].state), "pending");
 	assert_string_equal(back.pkgs[1].module, "/usr/lib/libx1.so");
 	assert_string_equal(back.pkgs[0].signer, "");
 	assert_string_equal(back.pkgs[1].signer, "CD0396ADFB2552AB");
@@ -459,6 +471,27 @@ static void test_tracee(void **state)
 	}
 	assert_int_equal(t.nr_threads, 1);
 	assert_true(tracee_is_stopped(&t));
+	/* no room for the stub given yet: refused, nothing run */
+	assert_int_equal(tracee_syscall(&t, SYS_getpid, args, &r, &err), -1);
+	assert_non_null(strstr(err.msg, "no room for hpapply's stub"));
+	hp_err_clear(&err);
+	/* the stub goes after the end of a module's code, in its last page */
+	{
+		struct module_set mods;
+		struct module *mod;
+		uint64_t at = 0;
+
+		assert_int_equal(maps_read(pid, &m, &err), 0);
+		assert_int_equal(modules_scan(pid, &m, &mods, &err), 0);
+		assert_true(modules_exec_slack(&mods, &m, TRACEE_STUB_SIZE, &at));
+		mod = module_at(&mods, at);
+		assert_non_null(mod);
+		assert_true(at >= mod->exec_end && at % 16 == 0 &&
+			    at + TRACEE_STUB_SIZE <= ((mod->exec_end + 4095) & ~4095ULL));
+		tracee_set_stub(&t, at);
+		modules_free(&mods);
+		maps_free(&m);
+	}
 	/* a system call run in the child answers for the child */
 	assert_int_equal(tracee_syscall(&t, SYS_getpid, args, &r, &err), 0);
 	assert_int_equal(r, pid);
