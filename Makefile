@@ -43,7 +43,7 @@ BASEFLAGS := -std=gnu11 -g -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -MMD -MP
 OPT       ?= -O2
 SAN       ?=
 CFLAGS_ALL = $(BASEFLAGS) $(OPT) $(WARN) $(SAN) $(CFLAGS)
-LIBS      := -ldwarf -lelf -lz -lcapstone -lxxhash -pthread
+LIBS      := -Wl,--as-needed -ldwarf -ldw -lelf -lz -lcapstone -lxxhash -lsodium -pthread
 TESTLIBS  := -lcmocka
 
 LIB_SRC   := $(sort $(wildcard lib/*.c))

@@ -286,6 +286,7 @@ static void new_rec_pkg(struct apply_run *a, struct rec_pkg *e, uint64_t seq)
 	e->region_size = a->l.size;
 	e->code_size = a->l.code_size;
 	e->tool = xstrdup(p->tool_version ? p->tool_version : "");
+	e->signer = xstrdup(a->s.opt->signer ? a->s.opt->signer : "");
 	e->funcs = xcalloc(p->nr_funcs, sizeof(*e->funcs));
 	for (uint32_t i = 0; i < p->nr_funcs; i++) {
 		const struct hpk_func *f = &p->funcs[i];

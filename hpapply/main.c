@@ -4,17 +4,27 @@
  * did not finish left.  Exit 0 done, 1 refused
  * (a check failed; the process is untouched), 2 error.
  *
- * The package is read and checked completely (hpk_read_file) before the
- * process is looked at: a corrupt or hostile package never touches it.
+ * The package is read and checked completely (hpk_read_file), and its
+ * pinned id (--expect-id) and signature (--key, --keys, or the system key
+ * directory) checked, before the process is looked at: a corrupt, hostile
+ * or unsigned package never touches it.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hpk.h"
 #include "json.h"
+#include "pkgsig.h"
 #include "session.h"
+
+/* The system's trusted keys: when this directory exists, hpapply applies
+ * only packages signed by one of its NAME.pub keys.  HOTPATCH_KEYS_DIR
+ * names another directory instead (tests, installations elsewhere). */
+#define SYSTEM_KEYS_DIR "/etc/hotpatch/keys"
+#define KEYS_DIR_ENV "HOTPATCH_KEYS_DIR"
 
 static const char usage_text[] =
 	"usage: hpapply -p PID [OPTIONS] PATCH.hpk\n"
@@ -39,6 +49,12 @@ static const char usage_text[] =
 	"      --module FILE      patch only the mapped file FILE (path or file name)\n"
 	"      --symbols FILE     an unstripped copy or debug file of a stripped\n"
 	"                         module, matched by build id; repeatable\n"
+	"  -k, --key PUBKEY       apply only a package signed (PATCH.hpk.minisig) by\n"
+	"                         the minisign public key PUBKEY; repeatable\n"
+	"      --keys DIR         the same with every DIR/NAME.pub (default, when\n"
+	"                         it exists: " SYSTEM_KEYS_DIR ", or $" KEYS_DIR_ENV ")\n"
+	"      --expect-id ID     apply only the package with this id (32 hex\n"
+	"                         digits) or digest (64)\n"
 	"      --allow-seccomp    patch a process that runs under a seccomp filter\n"
 	"                         (the filter must allow mmap, mprotect, munmap,\n"
 	"                         memfd_create, ftruncate, close and getpid)\n"
@@ -51,9 +67,10 @@ static const char usage_text[] =
 	"If hpapply is killed, the process runs on; a later --list shows what\n"
 	"was left half done and --repair finishes it.\n"
 	"\n"
-	"Exit status: 0 done, 1 refused (a check failed; the process is as it\n"
-	"was), 2 error (also: another hpapply is working on the process, or a\n"
-	"package is left pending or reverting: run --repair).\n";
+	"Exit status: 0 done, 1 refused (a check failed, including a missing or\n"
+	"bad signature or another id; the process is as it was), 2 error\n"
+	"(including an unreadable key; also: another hpapply is working on the\n"
+	"process, or a package is left pending or reverting: run --repair).\n";
 
 enum mode { MODE_APPLY, MODE_LIST, MODE_REVERT, MODE_REPAIR };
 
@@ -64,6 +81,10 @@ struct options {
 	const char *revert_id;
 	bool json, verbose, quiet;
 	const char **symbols;
+	const char **keys;       /* --key */
+	size_t nr_keys;
+	const char *keys_dir;    /* --keys */
+	const char *expect_id;
 	struct hpapply_options engine;
 };
 
@@ -92,6 +113,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "module", required_argument, NULL, 'M' },
 		{ "symbols", required_argument, NULL, 'S' },
 		{ "allow-seccomp", no_argument, NULL, 'C' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "keys", required_argument, NULL, 'K' },
+		{ "expect-id", required_argument, NULL, 'E' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -105,7 +129,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->pid = -1;
 	o->engine.timeout_ms = 2000;
 	opterr = 0;   /* one line of our own instead of getopt's */
-	while ((c = getopt_long(argc, argv, ":p:lrnt:jvqhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:lrnt:k:jvqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_number("-p", optarg, 0x3fffffff, &o->pid) < 0)
@@ -127,6 +151,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->engine.symbol_files = o->symbols;
 			break;
 		case 'C': o->engine.allow_seccomp = true; break;
+		case 'k':
+			o->keys = xrealloc(o->keys, (o->nr_keys + 1) * sizeof(char *));
+			o->keys[o->nr_keys++] = optarg;
+			break;
+		case 'K': o->keys_dir = optarg; break;
+		case 'E': o->expect_id = optarg; break;
 		case 'j': o->json = true; break;
 		case 'v': o->verbose = true; break;
 		case 'q': o->quiet = true; break;
@@ -153,11 +183,78 @@ static int parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, "hpapply: unexpected argument '%s' (see hpapply --help)\n", argv[argc - 1]);
 		return -1;
 	}
+	if (o->mode != MODE_APPLY && (o->nr_keys || o->keys_dir || o->expect_id)) {
+		fprintf(stderr, "hpapply: --key, --keys and --expect-id check a package to apply (see hpapply --help)\n");
+		return -1;
+	}
 	if (o->mode == MODE_APPLY)
 		o->package = argv[optind];
 	if (o->mode == MODE_REVERT && rest == 1)
 		o->revert_id = argv[optind];
 	return 0;
+}
+
+/* ---- trust ---- */
+
+/* Without keys hpapply behaves as it always did, but says so, once, when
+ * it applied (or, --dry-run, could apply) the package. */
+static void note_unchecked(const struct options *o)
+{
+	char *sig = xasprintf("%s%s", o->package, PKGSIG_SUFFIX);
+
+	if (access(sig, F_OK) == 0)
+		fprintf(stderr, "hpapply: note: %s is signed, but no key is configured (--key, --keys, %s): "
+			"its signature is not checked\n", o->package, SYSTEM_KEYS_DIR);
+	else
+		fprintf(stderr, "hpapply: note: %s is unsigned (no %s); no key is configured, so it is applied unchecked\n",
+			o->package, sig);
+	free(sig);
+}
+
+/* --keys, or else the system directory when it exists. */
+static const char *keys_dir(const struct options *o)
+{
+	const char *dir = getenv(KEYS_DIR_ENV);
+
+	if (o->keys_dir || o->nr_keys)
+		return o->keys_dir;
+	dir = dir && *dir ? dir : SYSTEM_KEYS_DIR;
+	return access(dir, F_OK) == 0 ? dir : NULL;
+}
+
+/*
+ * The trust policy, before the process is looked at: the pinned id, then
+ * the signature when keys are configured.  HP_EXIT_OK (signer says who
+ * signed, "" when no key is configured: the caller says so once the
+ * package is applied), HP_EXIT_DIFF (refused) or HP_EXIT_ERROR (a key
+ * cannot be read).
+ */
+static int check_trust(const struct options *o, const struct hpk *p, char signer[17], struct hp_err *err)
+{
+	struct keyring kr = { 0 };
+	struct pkgsig_result r;
+	const char *dir = keys_dir(o);
+	int status = HP_EXIT_OK;
+
+	signer[0] = '\0';
+	if (o->expect_id && hpk_expect_id(p, o->package, o->expect_id, err) < 0)
+		return HP_EXIT_DIFF;
+	if (!o->nr_keys && !dir)
+		return HP_EXIT_OK;
+	for (size_t i = 0; i < o->nr_keys && status == HP_EXIT_OK; i++)
+		if (keyring_add_file(&kr, o->keys[i], err) < 0)
+			status = HP_EXIT_ERROR;
+	if (status == HP_EXIT_OK && dir && keyring_add_dir(&kr, dir, err) < 0)
+		status = HP_EXIT_ERROR;
+	if (status == HP_EXIT_OK) {
+		if (pkgsig_check(o->package, p, &kr, &r, err) < 0)
+			status = HP_EXIT_DIFF;
+		else
+			memcpy(signer, r.key_id, 17);
+		pkgsig_result_free(&r);
+	}
+	keyring_free(&kr);
+	return status;
 }
 
 /* ---- text ---- */
@@ -175,6 +272,17 @@ static void print_func_names(const struct outcome_func *f, size_t n)
 	printf("\n");
 }
 
+/* The stacks the last check did not unwind to the end, and what it did. */
+static void print_unwind_notes(FILE *f, const char *notes)
+{
+	for (const char *p = notes; p && *p;) {
+		size_t len = strcspn(p, "\n");
+
+		fprintf(f, "  stack      %.*s\n", (int)len, p);
+		p += len + (p[len] == '\n');
+	}
+}
+
 static void print_verbose(const struct outcome *out)
 {
 	for (size_t i = 0; i < out->nr_funcs; i++)
@@ -187,6 +295,7 @@ static void print_verbose(const struct outcome *out)
 	printf("  threads    %zu, stopped %.3f ms in all (longest %.3f ms), %u check%s; %.3f ms in all\n",
 	       out->threads, out->stopped_ns / 1e6, out->longest_stop_ns / 1e6, out->attempts,
 	       out->attempts == 1 ? "" : "s", out->total_ns / 1e6);
+	print_unwind_notes(stdout, out->unwind_notes);
 }
 
 static void print_retained(const struct record *r)
@@ -236,6 +345,8 @@ static void print_text(const struct options *o, const struct outcome *out)
 				printf("  [%s: left by hpapply pid %u%s]", rec_state_name(r->pkgs[i].state),
 				       r->pkgs[i].pid, out->busy_pid ? "" : "; run hpapply --repair");
 			printf("\n");
+			printf("  signer   %s\n", r->pkgs[i].signer && r->pkgs[i].signer[0] ? r->pkgs[i].signer
+				: "none (applied without a signature check)");
 			if (o->verbose)
 				printf("  memory 0x%llx, %llu bytes; built by %s\n",
 				       (unsigned long long)r->pkgs[i].region,
@@ -252,6 +363,8 @@ static void print_text(const struct options *o, const struct outcome *out)
 		       o->engine.dry_run ? "can revert" : "reverted", out->id, o->pid, out->module);
 	printf("  %-10s ", o->mode == MODE_APPLY ? "replaced" : "restored");
 	print_func_names(out->funcs, out->nr_funcs);
+	if (o->mode == MODE_APPLY && o->engine.signer && o->engine.signer[0])
+		printf("  %-10s key %s\n", "signed by", o->engine.signer);
 	if (out->retired[0])
 		printf("  %-10s %s (%s)\n", "retired", out->retired,
 		       o->engine.dry_run ? "would be replaced by this one" : "replaced by this one");
@@ -309,6 +422,7 @@ static void json_list(struct json *j, const struct record *r)
 		json_hex(j, "region", p->region);
 		json_kv_uint(j, "region_size", p->region_size);
 		json_kv_string(j, "tool", p->tool);
+		json_kv_string(j, "signer", p->signer && p->signer[0] ? p->signer : NULL);
 		json_key(j, "functions");
 		json_begin_array(j);
 		for (uint32_t k = 0; k < p->nr_funcs; k++) {
@@ -335,6 +449,23 @@ static void json_list(struct json *j, const struct record *r)
 		json_hex(j, "address", r->retained[i].addr);
 		json_kv_uint(j, "size", r->retained[i].size);
 		json_end_object(j);
+	}
+	json_end_array(j);
+}
+
+/* One string per line of notes. */
+static void json_unwind_notes(struct json *j, const char *notes)
+{
+	json_key(j, "unwind_fallbacks");
+	json_begin_array(j);
+	for (const char *p = notes; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char *line = xstrndup(p, len);
+
+		json_string(j, line);
+		free(line);
+		p += len + (nl != NULL);
 	}
 	json_end_array(j);
 }
@@ -385,6 +516,8 @@ static void print_json(const struct options *o, const struct outcome *out, int s
 		json_kv_uint(&j, "total_ns", out->total_ns);
 	} else {
 		json_kv_string(&j, "package", out->id[0] ? out->id : NULL);
+		if (o->mode == MODE_APPLY)
+			json_kv_string(&j, "signer", o->engine.signer && o->engine.signer[0] ? o->engine.signer : NULL);
 		json_kv_string(&j, "module", out->module);
 		if (out->module)
 			json_hex(&j, "module_base", out->module_bias);
@@ -401,6 +534,7 @@ static void print_json(const struct options *o, const struct outcome *out, int s
 		json_kv_string(&j, "warning", out->warning);
 		json_kv_uint(&j, "threads", out->threads);
 		json_kv_uint(&j, "checks", out->attempts);
+		json_unwind_notes(&j, out->unwind_notes);
 		json_kv_uint(&j, "stopped_ns", out->stopped_ns);
 		json_kv_uint(&j, "longest_stop_ns", out->longest_stop_ns);
 		json_kv_uint(&j, "total_ns", out->total_ns);
@@ -417,15 +551,23 @@ int main(int argc, char **argv)
 	struct hp_err err = { { 0 } };
 	struct outcome out = { 0 };
 	struct hpk *p = NULL;
+	char signer[17] = "";
 	int status;
 
 	if (parse_args(argc, argv, &o) < 0) {
 		free(o.symbols);
+		free(o.keys);
 		return HP_EXIT_ERROR;
 	}
 	if (o.mode == MODE_APPLY) {
 		p = hpk_read_file(o.package, &err);
-		status = p ? hpapply_apply((pid_t)o.pid, p, &o.engine, &out, &err) : HP_EXIT_ERROR;
+		status = p ? check_trust(&o, p, signer, &err) : HP_EXIT_ERROR;
+		o.engine.signer = signer;
+		if (status == HP_EXIT_OK)
+			status = hpapply_apply((pid_t)o.pid, p, &o.engine, &out, &err);
+		/* one line for a refusal; the note only for what was applied */
+		if (status == HP_EXIT_OK && !signer[0] && !o.quiet)
+			note_unchecked(&o);
 	} else if (o.mode == MODE_REVERT) {
 		status = hpapply_revert((pid_t)o.pid, o.revert_id, &o.engine, &out, &err);
 	} else if (o.mode == MODE_REPAIR) {
@@ -435,6 +577,8 @@ int main(int argc, char **argv)
 	}
 	if (status != HP_EXIT_OK)
 		fprintf(stderr, "hpapply: %s\n", err.msg[0] ? err.msg : "failed");
+	if (status == HP_EXIT_DIFF && o.verbose && !o.json)
+		print_unwind_notes(stderr, out.unwind_notes);
 	if (out.warning)
 		fprintf(stderr, "hpapply: warning: %s\n", out.warning);
 	if (o.json)
@@ -444,5 +588,6 @@ int main(int argc, char **argv)
 	outcome_free(&out);
 	hpk_free(p);
 	free(o.symbols);
+	free(o.keys);
 	return status;
 }

@@ -79,6 +79,7 @@ static void encode_pkg(struct strbuf *sb, const struct rec_pkg *p)
 		put_str(sb, f->name);
 		put_str(sb, f->file);
 	}
+	put_str(sb, p->signer);
 	put_le((uint8_t *)sb->buf + start, sb->len - start, 4);
 }
 
@@ -195,6 +196,8 @@ static bool decode_pkg(struct cursor *c, struct rec_pkg *p)
 		f->name = get_str(&e);
 		f->file = get_str(&e);
 	}
+	/* an entry of an older hpapply ends here */
+	p->signer = e.left ? get_str(&e) : xstrdup("");
 	return !e.bad && e.left == 0 && p->region_size && p->code_size <= p->region_size &&
 	       p->state >= REC_PENDING && p->state <= REC_REVERTING;
 }
@@ -367,6 +370,7 @@ void rec_pkg_free(struct rec_pkg *p)
 	free(p->funcs);
 	free(p->module);
 	free(p->tool);
+	free(p->signer);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -395,6 +399,7 @@ void rec_pkg_copy(struct rec_pkg *dst, const struct rec_pkg *src)
 	*dst = *src;
 	dst->module = xstrdup(src->module ? src->module : "");
 	dst->tool = xstrdup(src->tool ? src->tool : "");
+	dst->signer = xstrdup(src->signer ? src->signer : "");
 	dst->funcs = xcalloc(src->nr_funcs, sizeof(*dst->funcs));
 	for (uint32_t i = 0; i < src->nr_funcs; i++) {
 		dst->funcs[i] = src->funcs[i];

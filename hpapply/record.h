@@ -42,6 +42,10 @@
  *   each function:     u64 entry address, u64 jump target, u32 old size,
  *                      u8 original bytes[5], u8 pad[3], string name,
  *                      string source file
+ *   after the functions, inside the package entry: string signer (the
+ *                      minisign key id that signed the package, empty
+ *                      when unsigned); absent in entries written before
+ *                      it existed, read as empty
  *   each retained:     u64 address, u64 size, u8 package id[16]
  *   string:            u16 length, bytes (no NUL)
  *
@@ -88,6 +92,7 @@ struct rec_pkg {
 	uint64_t module_bias;
 	uint64_t region, region_size, code_size;
 	char *tool;
+	char *signer;           /* key id that signed the package, "" if none */
 	struct rec_func *funcs;
 	uint32_t nr_funcs;
 };

@@ -27,6 +27,7 @@ void outcome_free(struct outcome *o)
 	free(o->funcs);
 	free(o->module);
 	free(o->warning);
+	free(o->unwind_notes);
 	record_free(&o->listed);
 	memset(o, 0, sizeof(*o));
 }
@@ -96,6 +97,7 @@ int session_check_seccomp(struct session *s, struct hp_err *err)
 void session_close(struct session *s, struct outcome *out)
 {
 	tracee_close(&s->tr);
+	consistency_release(s->unwinder);   /* after the threads run again: it takes a while */
 	if (s->started_ns)
 		sigprocmask(SIG_SETMASK, &s->saved_mask, NULL);
 	if (out) {
@@ -150,6 +152,9 @@ int session_stop(struct session *s, struct hp_err *err)
 {
 	struct record again;
 
+	/* the modules' files and CFI are read while the program runs */
+	if (!s->unwinder)
+		s->unwinder = consistency_prepare(s->pid);
 	if (tracee_stop(&s->tr, err) < 0)
 		return -1;
 	maps_free(&s->maps);
@@ -178,12 +183,16 @@ int session_wait_safe(struct session *s, const struct guard *g, size_t n, struct
 	uint64_t deadline = now_ns() + (uint64_t)s->opt->timeout_ms * 1000000ULL;
 
 	for (unsigned attempt = 1;; attempt++) {
-		struct strbuf why;
+		struct strbuf why, notes;
 		int r;
 
 		sb_init(&why);
+		sb_init(&notes);
 		out->attempts = attempt;
-		r = consistency_check(&s->tr, &s->maps, g, n, &why, err);
+		r = consistency_check_noted(&s->tr, s->unwinder, &s->maps, g, n, &why, &notes, err);
+		free(out->unwind_notes);
+		out->unwind_notes = notes.len ? sb_detach(&notes) : NULL;
+		sb_free(&notes);
 		if (r <= 0) {
 			sb_free(&why);
 			return r < 0 ? HP_EXIT_ERROR : HP_EXIT_OK;
@@ -424,7 +433,7 @@ static bool pointed_into(struct session *s, uint64_t lo, uint64_t hi)
 	int r;
 
 	sb_init(&why);
-	r = consistency_check(&s->tr, &s->maps, &g, 1, &why, &ignored);
+	r = consistency_check_noted(&s->tr, s->unwinder, &s->maps, &g, 1, &why, NULL, &ignored);
 	sb_free(&why);
 	return r != 0;
 }

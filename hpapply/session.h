@@ -35,6 +35,7 @@ struct hpapply_options {
 	const char *const *symbol_files;    /* --symbols */
 	size_t nr_symbol_files;
 	bool allow_seccomp;                 /* --allow-seccomp */
+	const char *signer;                 /* key id that signed the package (recorded), or NULL */
 };
 
 struct outcome_func {
@@ -53,6 +54,8 @@ struct outcome {
 	size_t nr_funcs;
 	size_t threads;
 	unsigned attempts;          /* consistency checks made */
+	char *unwind_notes;         /* the last check's stacks not unwound to the end, a line
+				     * each ("thread N: unwound K frames, then scanned ..."), or NULL */
 	uint64_t stopped_ns;        /* all the time threads were stopped */
 	uint64_t longest_stop_ns;
 	uint64_t total_ns;
@@ -97,6 +100,7 @@ struct session {
 	size_t nr_undo, cap_undo;
 	struct rec_retained *unmap;     /* memory to unmap once the record is written */
 	size_t nr_unmap;
+	struct unwinder *unwinder;  /* for the stack checks (consistency_prepare()), or NULL */
 	sigset_t saved_mask;        /* signals blocked while the session is open */
 	uint64_t started_ns;
 };

@@ -12,7 +12,8 @@
 # TMPDIR), and its whole output is kept in $BUILD/logs/SUITE.log.  A line
 # per suite is printed as it ends; a failed suite's failing checks (its
 # FAIL lines, cmocka's FAILED/ERROR lines) and the end of its log are
-# printed, with the log's path.  Last comes "check: N passed, M failed".
+# printed, with the log's path.  The fixtures are compiled once, before
+# the suites, into $BUILD/fixture-cache (tests/fixture-cache.sh).  Last comes "check: N passed, M failed".
 # The longest suites start first ($BUILD/logs/durations remembers how long
 # each took).  A suite that runs longer than SUITE_LIMIT seconds (default
 # 1800) is hung: it is stopped and fails.
@@ -113,6 +114,13 @@ for s in $(cat "$list"); do
 	rm -f "$logs/$(echo "$s" | tr / _).rc"
 done
 
+# the fixtures, compiled once for the suites that compile them all
+if grep -q -e fixtures -e package -e corrupt -e valgrind "$list"; then
+	sh tests/fixture-cache.sh "$BUILD/fixture-cache" "$jobs" ||
+		echo "run.sh: could not fill $BUILD/fixture-cache; the suites compile the fixtures themselves"
+	FIXTURE_CACHE=$(cd "$BUILD/fixture-cache" 2>/dev/null && pwd)
+	export FIXTURE_CACHE
+fi
 by_duration <"$list" | xargs -P "$jobs" -n 1 sh "$0" --one
 
 pass=0

@@ -379,7 +379,7 @@ package_suite() {
 	# shellcheck disable=SC2086
 	if ! gcc -std=gnu11 -g -O1 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter $san \
 		-I"$root/lib" -o "$tmp/pkgcorrupt" "$root/tests/e2e/corrupt/pkgcorrupt.c" \
-		"$build/libhp.a" -lxxhash -ldwarf -lelf -lz >"$w/cc.log" 2>&1; then
+		"$build/libhp.a" -lxxhash -lsodium -ldwarf -lelf -lz >"$w/cc.log" 2>&1; then
 		echo "FAIL tests/e2e/corrupt/pkgcorrupt.c does not build: $(grep -m 1 error "$w/cc.log")"
 		failed=$((failed + 1))
 		return
