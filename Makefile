@@ -68,11 +68,18 @@ deps:
 incs_of = $(foreach d,$(1) $($(1)_USES),-I$(d)) -Ilib $(DWARF_INC)
 ALL_INCS := $(foreach t,$(TOOLS),-I$(t)) -Ilib $(DWARF_INC)
 
-$(BUILD)/obj/lib/%.o: lib/%.c
+# Objects compiled before header dependencies were recorded (no .d file)
+# know nothing of their headers: this stamp, made once, rebuilds them.
+DEPS_STAMP := $(BUILD)/obj/.deps-recorded
+$(DEPS_STAMP):
+	@mkdir -p $(dir $@)
+	@touch $@
+
+$(BUILD)/obj/lib/%.o: lib/%.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ilib $(DWARF_INC) -c $< -o $@
 
-$(BUILD)/obj/tests/%.o: tests/%.c
+$(BUILD)/obj/tests/%.o: tests/%.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(ALL_INCS) -c $< -o $@
 
@@ -86,7 +93,7 @@ engine_obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(1)/main.c,$(sort $(w
 engine_libs = $(foreach d,$(1) $($(1)_USES),$(BUILD)/lib$(d).a) $(BUILD)/libhp.a
 
 define tool_rule
-$(BUILD)/obj/$(1)/%.o: $(1)/%.c
+$(BUILD)/obj/$(1)/%.o: $(1)/%.c $$(DEPS_STAMP)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS_ALL) $(call incs_of,$(1)) -c $$< -o $$@
 $(BUILD)/lib$(1).a: $(call engine_obj,$(1))
