@@ -3,12 +3,15 @@
  * new builds (objects, archives or directories), refusing unsafe changes.
  * Exit 0 package written, 1 refused or nothing to patch, 2 error.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "build.h"
 #include "correlate.h"
@@ -23,14 +26,15 @@ static const char usage_text[] =
 	"OLD and NEW are two object files, two static archives (members paired\n"
 	"by name) or two directories (objects paired by relative path).\n"
 	"\n"
-	"  -o, --output FILE       write the package to FILE (default: NEW's name\n"
-	"                          with .hpk, in the current directory)\n"
+	"  -o, --output FILE       write the package to FILE; - is standard output\n"
+	"                          (default: NEW's name with .hpk, in the current\n"
+	"                          directory; see OUTPUT in hpbuild(1))\n"
 	"      --allow RULE        accept findings of safety rule RULE (e.g. HP001);\n"
 	"                          repeatable; recorded in the package\n"
 	"      --include-line-only also package functions whose only change is\n"
 	"                          __LINE__ values that moved\n"
-	"  -j, --json              print the summary as JSON (format \"hpbuild-1\")\n"
-	"      --jobs N            prepare object pairs on N threads (default:\n"
+	"      --json              print the summary as JSON (format \"hpbuild-1\")\n"
+	"  -j, --jobs N            prepare object pairs on N threads (default:\n"
 	"                          the number of online CPUs)\n"
 	"  -q, --quiet             print nothing on success\n"
 	"  -h, --help              print this help and exit\n"
@@ -52,8 +56,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "allow", required_argument, NULL, 'A' },
 		{ "include-line-only", no_argument, NULL, 'L' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "jobs", required_argument, NULL, 'J' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -61,37 +65,40 @@ static int parse_args(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "o:jqhV", longopts, NULL)) != -1) {
+	/* getopt names the program by argv[0]: "hpbuild", not "build/hpbuild" */
+	argv[0] = (char *)"hpbuild";
+	while ((c = getopt_long(argc, argv, "o:j:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': o->output = optarg; break;
 		case 'A':
 			if (!rule_by_id(optarg)) {
-				fprintf(stderr, "hpbuild: --allow %s: no such rule (see hpverify(1) for the list)\n", optarg);
+				fprintf(stderr, "hpbuild: --allow %s: no such rule (hpverify --list-rules lists them)\n", optarg);
 				return -1;
 			}
 			o->build.allow = xrealloc(o->build.allow, (o->build.nr_allow + 1) * sizeof(char *));
 			o->build.allow[o->build.nr_allow++] = optarg;
 			break;
 		case 'L': o->build.include_line_only = true; break;
-		case 'J': {
+		case 'j': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
 			if (*end || v < 1 || v > 256) {
-				fprintf(stderr, "hpbuild: --jobs takes a number from 1 to 256\n");
+				fprintf(stderr, "hpbuild: --jobs %s: give a number of threads from 1 to 256\n", optarg);
 				return -1;
 			}
 			o->jobs = (int)v;
 			break;
 		}
-		case 'j': o->json = true; break;
+		case 'J': o->json = true; break;
 		case 'q': o->quiet = true; break;
 		case 'h': fputs(usage_text, stdout); exit(HP_EXIT_OK);
 		case 'V': printf("hpbuild %s\n", HP_VERSION); exit(HP_EXIT_OK);
-		default: fputs(usage_text, stderr); return -1;
+		default: fputs("Try 'hpbuild --help' for more information.\n", stderr); return -1;
 		}
 	}
 	if (argc - optind != 2) {
-		fprintf(stderr, "hpbuild: expected OLD and NEW\n%s", usage_text);
+		fprintf(stderr, "hpbuild: expected OLD and NEW, got %d argument%s\nTry 'hpbuild --help' for more information.\n",
+			argc - optind, argc - optind == 1 ? "" : "s");
 		return -1;
 	}
 	o->old_path = argv[optind];
@@ -99,29 +106,39 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-/* "<NEW without directory and extension>.hpk" */
+/*
+ * The default output name, in the current directory: NEW's last path
+ * component with ".hpk" for its extension ("new/inflate.o" -> "inflate.hpk",
+ * "libz.a" -> "libz.hpk"); a directory keeps its whole name ("zlib-1.3/" ->
+ * "zlib-1.3.hpk"), and "." or ".." stand for the directory they name, so
+ * "hpbuild ../old ." in ~/src/cve-fix writes "cve-fix.hpk".  A name that
+ * would be hidden or empty (NEW is "/") is "patch.hpk".
+ */
 static char *default_output(const char *new_path)
 {
-	const char *base = strrchr(new_path, '/');
-	char *name, *dot;
+	char *copy = xstrdup(new_path), *real = NULL, *name, *out, *dot;
+	struct stat st;
+	bool dir = stat(new_path, &st) == 0 && S_ISDIR(st.st_mode);
+	size_t n = strlen(copy);
 
-	base = base ? base + 1 : new_path;
-	while (!*base && base > new_path)
-		base--;
-	name = xstrdup(*base ? base : "patch");
-	name[strcspn(name, "/")] = '\0';
-	dot = strrchr(name, '.');
-	if (dot && dot != name)
-		*dot = '\0';
-	{
-		char *out = xasprintf("%s.hpk", name[0] ? name : "patch");
-		free(name);
-		return out;
+	while (n > 1 && copy[n - 1] == '/')
+		copy[--n] = '\0';
+	name = (char *)path_tail(copy);
+	if (!strcmp(name, ".") || !strcmp(name, "..")) {
+		real = realpath(new_path, NULL);
+		name = real ? (char *)path_tail(real) : (char *)"";
 	}
+	if (!dir && (dot = strrchr(name, '.')) && dot != name)
+		*dot = '\0';
+	out = name[0] && name[0] != '.' && name[0] != '/' ? xasprintf("%s.hpk", name) : xstrdup("patch.hpk");
+	free(real);
+	free(copy);
+	return out;
 }
 
-/* SOURCE_DATE_EPOCH as an ISO 8601 UTC time; NULL if unset or invalid. */
-static char *created_time(void)
+/* SOURCE_DATE_EPOCH as an ISO 8601 UTC time in *out (NULL when unset);
+ * -1 with an error line when it is set but not a count of seconds. */
+static int created_time(char **out, struct hp_err *err)
 {
 	const char *s = getenv("SOURCE_DATE_EPOCH");
 	char *end, buf[64];
@@ -129,15 +146,17 @@ static char *created_time(void)
 	time_t t;
 	struct tm tm;
 
-	if (!s || !*s)
-		return NULL;
+	*out = NULL;
+	if (!s)
+		return 0;
+	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (*end || v < 0)
-		return NULL;
-	t = (time_t)v;
-	if (!gmtime_r(&t, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
-		return NULL;
-	return xstrdup(buf);
+	if (!*s || *end || v < 0 || errno || s[0] == '-' || s[0] == '+' || s[0] == ' ' ||
+	    (t = (time_t)v, !gmtime_r(&t, &tm)) ||
+	    !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return hp_err_set(err, "SOURCE_DATE_EPOCH=%s: not a number of seconds since 1970-01-01 (unset it, or give e.g. $(git log -1 --format=%%ct))", s);
+	*out = xstrdup(buf);
+	return 0;
 }
 
 struct run {
@@ -176,7 +195,7 @@ static int add_prepared(struct run *r, struct prepared_pair *pp, const struct op
 	}
 	findings_move(&r->findings, &pp->findings);
 	r->pairs++;
-	return build_add_pair(&r->b, pp->old, pp->new, ip->name, ip->old.label, ip->new.label,
+	return build_add_pair(&r->b, pp->old, pp->new, ip->name, ip->old.recorded, ip->new.recorded,
 			      &o->build, err);
 }
 
@@ -229,7 +248,7 @@ static void record_findings(struct run *r)
 /* out is NULL when no package was written; result says why:
  * "written", "refused" or "nothing-to-patch". */
 static void print_summary(const struct run *r, const char *out, size_t size, bool json,
-			  const char *result)
+			  const char *result, FILE *to)
 {
 	const struct build_stats *s = &r->b.stats;
 	char id[33];
@@ -282,21 +301,50 @@ static void print_summary(const struct run *r, const char *out, size_t size, boo
 		json_end_array(&j);
 		json_end_object(&j);
 		doc = json_finish(&j);
-		fputs(doc, stdout);
+		fputs(doc, to);
 		free(doc);
 		return;
 	}
-	printf("hpbuild: wrote %s\n", out);
-	printf("  package id    %s\n", id);
-	printf("  functions     %zu replaced, %zu added (%zu bytes of code)\n", s->replaced, s->added, s->code_bytes);
-	printf("  data          %zu objects, %zu read-only constants (%zu bytes)\n", s->data_objects, s->rodata_objects, s->data_bytes);
-	printf("  relocations   %zu\n", s->relocs);
-	printf("  references    %zu to the running program\n", s->externs);
+	fprintf(to, "hpbuild: wrote %s\n", strcmp(out, "-") ? out : "the package to standard output");
+	fprintf(to, "  package id    %s\n", id);
+	fprintf(to, "  functions     %zu replaced, %zu added (%zu bytes of code)\n", s->replaced, s->added, s->code_bytes);
+	fprintf(to, "  data          %zu objects, %zu read-only constants (%zu bytes)\n", s->data_objects, s->rodata_objects, s->data_bytes);
+	fprintf(to, "  relocations   %zu\n", s->relocs);
+	fprintf(to, "  references    %zu to the running program\n", s->externs);
 	if (s->skipped_line_only)
-		printf("  left out      %zu functions whose only change is line numbers (--include-line-only keeps them)\n", s->skipped_line_only);
-	printf("  package size  %zu bytes\n", size);
+		fprintf(to, "  left out      %zu functions whose only change is line numbers (--include-line-only keeps them)\n", s->skipped_line_only);
+	fprintf(to, "  package size  %zu bytes\n", size);
 	for (size_t i = 0; i < r->nr_notes; i++)
-		printf("note: %s\n", r->notes[i]);
+		fprintf(to, "note: %s\n", r->notes[i]);
+}
+
+/* Write the package to out: "-" is standard output, which must not be a
+ * terminal (a binary package there helps no one; gzip refuses too);
+ * anything else is written as write_file_atomic() says (util.h). */
+static int write_package(struct hpk *p, const char *out, size_t *size, struct hp_err *err)
+{
+	uint8_t *buf;
+	size_t done = 0;
+	int ret = 0;
+
+	if (!strcmp(out, "-") && isatty(STDOUT_FILENO))
+		return hp_err_set(err, "standard output is a terminal; redirect it, or give -o FILE");
+	if (hpk_write_mem(p, &buf, size, err) < 0)
+		return -1;
+	if (strcmp(out, "-")) {
+		ret = write_file_atomic(out, buf, *size, err);
+		free(buf);
+		return ret;
+	}
+	while (done < *size && ret == 0) {
+		ssize_t n = write(STDOUT_FILENO, buf + done, *size - done);
+		if (n < 0 && errno != EINTR)
+			ret = hp_err_set(err, "standard output: cannot write: %s", strerror(errno));
+		else if (n > 0)
+			done += (size_t)n;
+	}
+	free(buf);
+	return ret;
 }
 
 static void run_free(struct run *r)
@@ -317,13 +365,21 @@ int main(int argc, char **argv)
 	struct run r = { 0 };
 	char *out = NULL, *created;
 	int worst, status = HP_EXIT_ERROR;
-	struct stat st;
+	size_t size;
+	FILE *summary;
 
 	o.jobs = default_jobs();
-	if (parse_args(argc, argv, &o) < 0)
+	if (parse_args(argc, argv, &o) < 0 || created_time(&created, &err) < 0) {
+		if (err.msg[0])
+			fprintf(stderr, "hpbuild: %s\n", err.msg);
+		free(o.build.allow);
 		return HP_EXIT_ERROR;
+	}
+	/* with the package on standard output, the summary goes to stderr */
+	summary = o.output && !strcmp(o.output, "-") ? stderr : stdout;
 	if (collect_inputs(o.old_path, o.new_path, &in, &err) < 0) {
 		fprintf(stderr, "hpbuild: %s\n", err.msg);
+		free(created);
 		free(o.build.allow);
 		return HP_EXIT_ERROR;
 	}
@@ -338,7 +394,7 @@ int main(int argc, char **argv)
 		print_findings(&r.findings, stderr);
 		fprintf(stderr, "hpbuild: refused: the change is not hotpatch-safe (see each rule in hpverify(1); --allow=RULE overrides)\n");
 		if (o.json)
-			print_summary(&r, NULL, 0, true, "refused");
+			print_summary(&r, NULL, 0, true, "refused", summary);
 		status = HP_EXIT_DIFF;
 		goto done;
 	}
@@ -349,26 +405,23 @@ int main(int argc, char **argv)
 			fprintf(stderr, "hpbuild: nothing to patch: no function changed%s\n",
 				r.b.stats.skipped_line_only ? " (only line numbers moved; --include-line-only packages them)" : "");
 		if (o.json)
-			print_summary(&r, NULL, 0, true, "nothing-to-patch");
+			print_summary(&r, NULL, 0, true, "nothing-to-patch", summary);
 		status = HP_EXIT_DIFF;
 		goto done;
 	}
 	record_findings(&r);
-	created = created_time();
 	r.b.p->created = created ? pkg_str(r.b.p, created) : NULL;
-	free(created);
 	r.b.p->tool_version = pkg_str(r.b.p, "hpbuild " HP_VERSION);
 	out = o.output ? xstrdup(o.output) : default_output(o.new_path);
-	if (hpk_write_file(r.b.p, out, &err) < 0) {
+	if (write_package(r.b.p, out, &size, &err) < 0) {
 		fprintf(stderr, "hpbuild: %s\n", err.msg);
 		goto done;
 	}
-	if (stat(out, &st) < 0)
-		st.st_size = 0;
 	if (!o.quiet || o.json)
-		print_summary(&r, out, (size_t)st.st_size, o.json, "written");
+		print_summary(&r, out, size, o.json, "written", summary);
 	status = HP_EXIT_OK;
 done:
+	free(created);
 	free(out);
 	run_free(&r);
 	free_inputs(&in);

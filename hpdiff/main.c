@@ -16,7 +16,7 @@ static const char usage_text[] =
 	"Compare two builds of one translation unit function by function.\n"
 	"\n"
 	"  -a, --all       also list unchanged functions and data objects\n"
-	"  -j, --json      print a JSON document (format \"hpdiff-1\")\n"
+	"      --json      print a JSON document (format \"hpdiff-1\")\n"
 	"  -q, --quiet     print nothing; report through the exit status only\n"
 	"  -h, --help      print this help and exit\n"
 	"  -V, --version   print the version and exit\n"
@@ -126,18 +126,21 @@ static int parse_args(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "ajqhV", longopts, NULL)) != -1) {
+	/* getopt names the program by argv[0]: "hpdiff", not "build/hpdiff" */
+	argv[0] = (char *)"hpdiff";
+	while ((c = getopt_long(argc, argv, "aqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a': o->all = true; break;
 		case 'j': o->json = true; break;
 		case 'q': o->quiet = true; break;
 		case 'h': fputs(usage_text, stdout); exit(HP_EXIT_OK);
 		case 'V': printf("hpdiff %s\n", HP_VERSION); exit(HP_EXIT_OK);
-		default: fputs(usage_text, stderr); return -1;
+		default: fputs("Try 'hpdiff --help' for more information.\n", stderr); return -1;
 		}
 	}
 	if (argc - optind != 2) {
-		fprintf(stderr, "hpdiff: expected two object files, OLD.o and NEW.o\n%s", usage_text);
+		fprintf(stderr, "hpdiff: expected OLD and NEW, got %d argument%s\nTry 'hpdiff --help' for more information.\n",
+			argc - optind, argc - optind == 1 ? "" : "s");
 		return -1;
 	}
 	o->old_path = argv[optind];

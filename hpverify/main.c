@@ -37,7 +37,7 @@ static const char usage_text[] =
 	"                      size and old fingerprint must match\n"
 	"      --allow RULE    with OLD NEW: accept findings of RULE as hpbuild\n"
 	"                      --allow would; repeatable\n"
-	"  -j, --json          print a JSON document (format \"hpverify-1\")\n"
+	"      --json          print a JSON document (format \"hpverify-1\")\n"
 	"      --sarif         print the findings as SARIF 2.1.0\n"
 	"  -q, --quiet         print nothing but errors; report through the exit status\n"
 	"  -h, --help          print this help and exit\n"
@@ -61,7 +61,7 @@ struct options {
 
 static int usage_error(const char *msg)
 {
-	fprintf(stderr, "hpverify: %s\n%s", msg, usage_text);
+	fprintf(stderr, "hpverify: %s\nTry 'hpverify --help' for more information.\n", msg);
 	return -1;
 }
 
@@ -93,7 +93,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "ab:jqhV", longopts, NULL)) != -1) {
+	/* getopt names the program by argv[0]: "hpverify", not "build/hpverify" */
+	argv[0] = (char *)"hpverify";
+	while ((c = getopt_long(argc, argv, "ab:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a': o->audit = true; break;
 		case 'b': o->base = optarg; break;
@@ -114,7 +116,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'q': o->quiet = true; break;
 		case 'h': fputs(usage_text, stdout); exit(HP_EXIT_OK);
 		case 'V': printf("hpverify %s\n", HP_VERSION); exit(HP_EXIT_OK);
-		default: fputs(usage_text, stderr); return -1;
+		default: fputs("Try 'hpverify --help' for more information.\n", stderr); return -1;
 		}
 	}
 	o->nr_paths = argc - optind;

@@ -13,6 +13,11 @@
 
 struct input_obj {
 	char *label;        /* for messages: "old.a(parse.o)", "old/net/parse.o" */
+	/* what a package records: the name relative to the tree given, so
+	 * that the same fix gives the same package from any directory:
+	 * "old.a(parse.o)" for "../b/old.a(parse.o)", "net/parse.o" for
+	 * "old/net/parse.o", "parse.o" for "/tmp/old/parse.o" */
+	char *recorded;
 	uint8_t *data;
 	size_t size;
 	bool mapped;        /* map_file() (a plain object), else malloc'd */
