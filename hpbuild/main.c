@@ -36,6 +36,8 @@ static const char usage_text[] =
 	"      --json              print the summary as JSON (format \"hpbuild-1\")\n"
 	"  -j, --jobs N            prepare object pairs on N threads (default:\n"
 	"                          the number of online CPUs)\n"
+	"      --strict            refuse (exit 1) when a safety rule could not run\n"
+	"                          (objects without DWARF): for CI\n"
 	"  -q, --quiet             print nothing on success\n"
 	"  -h, --help              print this help and exit\n"
 	"  -V, --version           print the version and exit\n"
@@ -45,7 +47,7 @@ static const char usage_text[] =
 
 struct options {
 	const char *old_path, *new_path, *output;
-	bool json, quiet;
+	bool json, quiet, strict;
 	int jobs;
 	struct build_options build;
 };
@@ -59,6 +61,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "json", no_argument, NULL, 'J' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "strict", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -76,7 +79,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			o->build.allow = xrealloc(o->build.allow, (o->build.nr_allow + 1) * sizeof(char *));
-			o->build.allow[o->build.nr_allow++] = optarg;
+			o->build.allow[o->build.nr_allow++] = rule_by_id(optarg)->id;
 			break;
 		case 'L': o->build.include_line_only = true; break;
 		case 'j': {
@@ -91,6 +94,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		}
 		case 'J': o->json = true; break;
 		case 'q': o->quiet = true; break;
+		case 's': o->strict = true; break;
 		case 'h': fputs(usage_text, stdout); exit(HP_EXIT_OK);
 		case 'V': printf("hpbuild %s\n", HP_VERSION); exit(HP_EXIT_OK);
 		default: fputs("Try 'hpbuild --help' for more information.\n", stderr); return -1;
@@ -390,9 +394,12 @@ int main(int argc, char **argv)
 	}
 	findings_sort(&r.findings);
 	worst = findings_apply_allow(&r.findings, (const char *const *)o.build.allow, o.build.nr_allow);
-	if (worst >= HPK_SEV_ERROR) {
+	if (worst >= HPK_SEV_ERROR || (o.strict && r.findings.nr_not_run)) {
 		print_findings(&r.findings, stderr);
-		fprintf(stderr, "hpbuild: refused: the change is not hotpatch-safe (see each rule in hpverify(1); --allow=RULE overrides)\n");
+		if (worst >= HPK_SEV_ERROR)
+			fprintf(stderr, "hpbuild: refused: the change is not hotpatch-safe (see each rule in hpverify(1); --allow=RULE overrides)\n");
+		else
+			fprintf(stderr, "hpbuild: refused: --strict, and a safety rule could not run (rebuild the objects with -g)\n");
 		if (o.json)
 			print_summary(&r, NULL, 0, true, "refused", summary);
 		status = HP_EXIT_DIFF;

@@ -23,6 +23,7 @@ static const char usage_text[] =
 	"       hpverify --audit [OPTIONS] PATCH.hpk\n"
 	"       hpverify --base OLD [OPTIONS] PATCH.hpk\n"
 	"       hpverify [OPTIONS] OLD NEW\n"
+	"       hpverify --list-rules | --explain RULE\n"
 	"Check a hotpatch package: integrity, then the safety rules that run\n"
 	"from the package alone.  With OLD and NEW (objects, archives or\n"
 	"directories, paired as hpbuild pairs them): run every safety rule on\n"
@@ -39,6 +40,11 @@ static const char usage_text[] =
 	"                      --allow would; repeatable\n"
 	"      --json          print a JSON document (format \"hpverify-1\")\n"
 	"      --sarif         print the findings as SARIF 2.1.0\n"
+	"      --strict        a safety rule that could not run (no DWARF) makes\n"
+	"                      the result unsafe, exit 1: for CI\n"
+	"      --list-rules    list the safety rules: id, severity, title\n"
+	"      --explain RULE  print what rule RULE (e.g. HP001) checks, why, and\n"
+	"                      what to do instead\n"
 	"  -q, --quiet         print nothing but errors; report through the exit status\n"
 	"  -h, --help          print this help and exit\n"
 	"  -V, --version       print the version and exit\n"
@@ -50,7 +56,7 @@ static const char usage_text[] =
 enum output { OUT_TEXT, OUT_JSON, OUT_SARIF };
 
 struct options {
-	bool audit, quiet;
+	bool audit, quiet, strict;
 	enum output output;
 	const char *base;
 	const char **allow;
@@ -78,6 +84,47 @@ static int check_args(const struct options *o)
 	return 0;
 }
 
+static const char *severity_word(int s)
+{
+	return s == HPK_SEV_ERROR ? "error" : s == HPK_SEV_WARNING ? "warning" : "note";
+}
+
+static int list_rules(void)
+{
+	size_t n;
+	const struct rule_info *r = rule_catalog(&n);
+
+	for (size_t i = 0; i < n; i++)
+		printf("%s  %-7s  %s\n", r[i].id, severity_word(r[i].severity), r[i].title);
+	return HP_EXIT_OK;
+}
+
+static int explain_rule(const char *id)
+{
+	const struct rule_info *r = rule_by_id(id);
+
+	if (!r) {
+		fprintf(stderr, "hpverify: --explain %s: no such rule (hpverify --list-rules lists them)\n", id);
+		return HP_EXIT_ERROR;
+	}
+	printf("%s (%s): %s\n", r->id, severity_word(r->severity), r->title);
+	printf("  hazard:  %s\n", r->hazard);
+	printf("  instead: %s\n", r->instead);
+	printf("  a finding of %s is accepted with --allow %s (hpbuild, hpverify OLD NEW)\n", r->id, r->id);
+	return HP_EXIT_OK;
+}
+
+/* --strict: a rule that did not run is a reason to fail, for CI. */
+static int strict_status(const struct options *o, const struct findings *f, int status)
+{
+	if (!o->strict || !f->nr_not_run || status != HP_EXIT_OK)
+		return status;
+	if (!o->quiet)
+		fprintf(stderr, "hpverify: --strict: %zu kind%s of safety check did not run (see \"rule not run\")\n",
+			f->nr_not_run, f->nr_not_run == 1 ? "" : "s");
+	return HP_EXIT_DIFF;
+}
+
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -86,6 +133,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "allow", required_argument, NULL, 'A' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "sarif", no_argument, NULL, 'S' },
+		{ "strict", no_argument, NULL, 's' },
+		{ "list-rules", no_argument, NULL, 'L' },
+		{ "explain", required_argument, NULL, 'E' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -105,7 +155,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			o->allow = xrealloc(o->allow, (o->nr_allow + 1) * sizeof(*o->allow));
-			o->allow[o->nr_allow++] = optarg;
+			o->allow[o->nr_allow++] = rule_by_id(optarg)->id;
 			break;
 		case 'j':
 		case 'S':
@@ -114,6 +164,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->output = c == 'j' ? OUT_JSON : OUT_SARIF;
 			break;
 		case 'q': o->quiet = true; break;
+		case 's': o->strict = true; break;
+		case 'L': exit(list_rules());
+		case 'E': exit(explain_rule(optarg));
 		case 'h': fputs(usage_text, stdout); exit(HP_EXIT_OK);
 		case 'V': printf("hpverify %s\n", HP_VERSION); exit(HP_EXIT_OK);
 		default: fputs("Try 'hpverify --help' for more information.\n", stderr); return -1;
@@ -245,7 +298,7 @@ static int run_package(const struct options *o)
 	if (ret < 0)
 		fprintf(stderr, "hpverify: %s\n", hp_err_isset(&err) ? err.msg : "error writing output");
 	else
-		status = r.worst >= HPK_SEV_ERROR ? HP_EXIT_DIFF : HP_EXIT_OK;
+		status = strict_status(o, &r.found, r.worst >= HPK_SEV_ERROR ? HP_EXIT_DIFF : HP_EXIT_OK);
 	vfindings_free(&r.recorded);
 	vfindings_free(&r.now);
 	findings_free(&r.found);
@@ -427,7 +480,7 @@ static int run_pairs(const struct options *o)
 	if (ret < 0)
 		fprintf(stderr, "hpverify: error writing output\n");
 	else
-		status = worst >= HPK_SEV_ERROR ? HP_EXIT_DIFF : HP_EXIT_OK;
+		status = strict_status(o, &r.f, worst >= HPK_SEV_ERROR ? HP_EXIT_DIFF : HP_EXIT_OK);
 	vfindings_free(&v);
 	pair_result_free(&r);
 	return status;

@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Ids are stable: never renumber, never reuse. */
 static const struct rule_info catalog[] = {
@@ -56,6 +57,9 @@ static const struct rule_info catalog[] = {
 	{ "HP012", HPK_SEV_NOTE, "new external dependency",
 	  "the new code needs a symbol the old object did not use; the running program must provide it",
 	  "make sure the running program links it (hpapply refuses a package whose symbols it cannot resolve)" },
+	{ "HP013", HPK_SEV_WARNING, "link-time optimized object",
+	  "the object was built with -flto -ffat-lto-objects: a program linked with -flto runs the code the link stage generated, which the package's code need not match",
+	  "build the patch objects without -flto, and make sure the running program was linked without it, or rebuild the program" },
 };
 
 const struct rule_info *rule_catalog(size_t *count)
@@ -64,10 +68,11 @@ const struct rule_info *rule_catalog(size_t *count)
 	return catalog;
 }
 
+/* Ids are matched in any case: "hp001" is HP001. */
 const struct rule_info *rule_by_id(const char *id)
 {
 	for (size_t i = 0; id && i < ARRAY_SIZE(catalog); i++)
-		if (!strcmp(catalog[i].id, id))
+		if (!strcasecmp(catalog[i].id, id))
 			return &catalog[i];
 	return NULL;
 }
@@ -139,7 +144,7 @@ int findings_apply_allow(struct findings *f, const char *const *allow, size_t nr
 		struct finding *x = &f->v[i];
 
 		for (size_t k = 0; k < nr_allow; k++)
-			if (allow[k] && !strcmp(allow[k], x->rule))
+			if (allow[k] && !strcasecmp(allow[k], x->rule))
 				x->overridden = true;
 		if (!x->overridden && x->severity > worst)
 			worst = x->severity;
@@ -181,6 +186,16 @@ void findings_sort(struct findings *f)
 		qsort(f->v, f->n, sizeof(*f->v), cmp_finding);
 	if (f->nr_not_run > 1)
 		qsort(f->not_run, f->nr_not_run, sizeof(*f->not_run), cmp_str_ptr);
+	/* pairs checked on several threads each say it once; the run says it once */
+	for (size_t i = 1; i < f->nr_not_run;) {
+		if (!strcmp(f->not_run[i], f->not_run[i - 1])) {
+			free(f->not_run[i]);
+			memmove(&f->not_run[i], &f->not_run[i + 1], (f->nr_not_run - i - 1) * sizeof(*f->not_run));
+			f->nr_not_run--;
+		} else {
+			i++;
+		}
+	}
 }
 
 void findings_free(struct findings *f)
@@ -198,6 +213,24 @@ void findings_free(struct findings *f)
 }
 
 /* ---- the pair's shape ---- */
+
+bool packages_anything(const struct rule_ctx *c)
+{
+	for_each_sym(c->new, n)
+		if (c->packaged[n->index])
+			return true;
+	return false;
+}
+
+/* The rules that read DWARF cannot run on a pair without it.  Said once
+ * per run, in one line, and only for pairs whose code goes into the
+ * package: a build tree without -g would otherwise give five lines per
+ * object, most of them for objects that did not change. */
+void note_without_dwarf(struct rule_ctx *c)
+{
+	if (packages_anything(c))
+		findings_add_not_run(c->out, xstrdup(RULES_NOT_RUN_WITHOUT_DWARF));
+}
 
 bool is_packaged(const struct rule_ctx *c, const struct hp_symbol *n)
 {
@@ -328,6 +361,7 @@ void rules_check_pair_opts(struct hp_elf *old, struct hp_elf *new, const struct 
 	check_relocations(&c);
 	check_never_returns(&c);
 	check_build_mismatch(&c);
+	check_link_time_optimized(&c);
 	check_new_dependencies(&c);
 	free(c.sites);
 	free(c.packaged);
