@@ -7,12 +7,22 @@
 #                   UBSan (build/check/), run every test
 #   make bench      benchmarks (bench/README.md)
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    install the tools and man pages (GNU directory
+#                   variables: prefix=/usr/local exec_prefix bindir mandir
+#                   DESTDIR; PREFIX, BINDIR and MANDIR are accepted too)
+#   make uninstall  remove what make install installed (same variables)
 #
 # Sources are found by wildcard: lib/*.c is the shared library, each tool
 # directory's *.c is its command, tests/unit/test_*.c are cmocka tests.
 
 PREFIX    ?= /usr/local
+prefix    ?= $(PREFIX)
+exec_prefix ?= $(prefix)
+bindir    ?= $(exec_prefix)/bin
+datarootdir ?= $(prefix)/share
+mandir    ?= $(datarootdir)/man
+BINDIR    ?= $(bindir)
+MANDIR    ?= $(mandir)
 DESTDIR   ?=
 CC        ?= gcc
 BUILD     ?= build
@@ -35,7 +45,7 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TESTHELP_SRC := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 TESTHELP_OBJ := $(TESTHELP_SRC:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all deps demo live-demo check unit e2e bench fuzz fuzz-replay install clean
+.PHONY: all deps demo live-demo check unit e2e bench fuzz fuzz-replay install uninstall clean
 .SECONDARY:
 
 all: $(TOOL_BINS)
@@ -92,10 +102,15 @@ fuzz: deps
 	@sh fuzz/run.sh $${FUZZ_SECONDS:-600}
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
-	install -m 755 $(TOOL_BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 644 man/man5/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/
+	install -m 644 man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/man5/*.5 $(DESTDIR)$(MANDIR)/man5/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(TOOLS))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/man1/*.1)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard man/man5/*.5)))
 
 clean:
 	rm -rf build

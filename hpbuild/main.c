@@ -19,6 +19,7 @@
 #include "json.h"
 #include "parallel.h"
 #include "rules.h"
+#include "stat.h"
 
 static const char usage_text[] =
 	"usage: hpbuild [OPTIONS] OLD NEW\n"
@@ -38,6 +39,8 @@ static const char usage_text[] =
 	"                          the number of online CPUs)\n"
 	"      --strict            refuse (exit 1) when a safety rule could not run\n"
 	"                          (objects without DWARF): for CI\n"
+	"  -v, --verbose           print progress on stderr (shown on a terminal\n"
+	"                          anyway when there are many object pairs)\n"
 	"  -q, --quiet             print nothing on success\n"
 	"  -h, --help              print this help and exit\n"
 	"  -V, --version           print the version and exit\n"
@@ -47,7 +50,7 @@ static const char usage_text[] =
 
 struct options {
 	const char *old_path, *new_path, *output;
-	bool json, quiet, strict;
+	bool json, quiet, strict, verbose;
 	int jobs;
 	struct build_options build;
 };
@@ -62,6 +65,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "strict", no_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -70,7 +74,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 	/* getopt names the program by argv[0]: "hpbuild", not "build/hpbuild" */
 	argv[0] = (char *)"hpbuild";
-	while ((c = getopt_long(argc, argv, "o:j:qhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:j:vqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': o->output = optarg; break;
 		case 'A':
@@ -95,6 +99,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'J': o->json = true; break;
 		case 'q': o->quiet = true; break;
 		case 's': o->strict = true; break;
+		case 'v': o->verbose = true; break;
 		case 'h': fputs(usage_text, stdout); exit(HP_EXIT_OK);
 		case 'V': printf("hpbuild %s\n", HP_VERSION); exit(HP_EXIT_OK);
 		default: fputs("Try 'hpbuild --help' for more information.\n", stderr); return -1;
@@ -167,6 +172,7 @@ struct run {
 	struct pkg_builder b;
 	struct findings findings;
 	size_t pairs, pairs_one_sided;
+	struct tree_stat stat;     /* pairs compared and one-sided; changed from the package */
 	char **notes;
 	size_t nr_notes;
 };
@@ -193,12 +199,14 @@ static int add_prepared(struct run *r, struct prepared_pair *pp, const struct op
 	}
 	if (pp->status > 0) {
 		r->pairs_one_sided++;
+		stat_one_sided(&r->stat, ip->name, ip->old.data != NULL);
 		note(r, xasprintf("%s: only in %s; a hotpatch cannot add or remove a whole object, skipped",
 				  ip->old.data ? ip->old.label : ip->new.label, ip->old.data ? "OLD" : "NEW"));
 		return 0;
 	}
 	findings_move(&r->findings, &pp->findings);
 	r->pairs++;
+	r->stat.compared++;
 	return build_add_pair(&r->b, pp->old, pp->new, ip->name, ip->old.recorded, ip->new.recorded,
 			      &o->build, err);
 }
@@ -208,6 +216,8 @@ static int process_inputs(struct run *r, const struct input_set *in, const struc
 {
 	struct prepared_pair *pp = xcalloc(BATCH, sizeof(*pp));
 	struct rules_options ropt = { .include_line_only = o->build.include_line_only };
+	/* a long run says how far it is: on a terminal by itself, with -v anywhere */
+	bool tty = isatty(STDERR_FILENO), progress = o->verbose || (tty && in->nr_pairs > BATCH && !o->quiet);
 	int ret = 0;
 
 	for (size_t first = 0; first < in->nr_pairs && ret == 0; first += BATCH) {
@@ -219,7 +229,12 @@ static int process_inputs(struct run *r, const struct input_set *in, const struc
 				ret = -1;
 			prepared_pair_free(&pp[i]);
 		}
+		if (progress)
+			fprintf(stderr, "%shpbuild: %zu of %zu object pairs compared%s", tty ? "\r" : "",
+				first + n, in->nr_pairs, tty ? "\033[K" : "\n");
 	}
+	if (progress && tty)
+		fputs("\r\033[K", stderr);
 	free(pp);
 	return ret;
 }
@@ -247,6 +262,38 @@ static void record_findings(struct run *r)
 		build_add_finding(&r->b, x->rule, x->severity, x->overridden, x->symbol, x->file,
 				  x->line, x->message);
 	}
+}
+
+/* The package's functions into the summary, by unit: what it replaces
+ * and adds is read from the package, not worked out again. */
+static void stat_from_package(struct tree_stat *t, const struct hpk *p)
+{
+	for (uint32_t i = 0; i < p->nr_funcs; i++)
+		stat_add_func(stat_object(t, p->units[p->funcs[i].unit].name), p->funcs[i].name);
+}
+
+static void json_funcs(struct json *j, const char *key, const struct hpk *p, int kind)
+{
+	json_key(j, key);
+	json_begin_array(j);
+	for (uint32_t i = 0; i < p->nr_funcs; i++)
+		if (p->funcs[i].kind == kind)
+			json_string(j, p->funcs[i].name);
+	json_end_array(j);
+}
+
+/* "  replaced      f, g" when the package has any of that kind */
+static void print_funcs(FILE *to, const char *label, const struct hpk *p, int kind)
+{
+	const char *sep = "";
+
+	for (uint32_t i = 0; i < p->nr_funcs; i++)
+		if (p->funcs[i].kind == kind) {
+			fprintf(to, "%s%s", *sep ? sep : label, p->funcs[i].name);
+			sep = ", ";
+		}
+	if (*sep)
+		fputc('\n', to);
 }
 
 /* out is NULL when no package was written; result says why:
@@ -283,6 +330,9 @@ static void print_summary(const struct run *r, const char *out, size_t size, boo
 		json_kv_uint(&j, "relocations", s->relocs);
 		json_kv_uint(&j, "references", s->externs);
 		json_kv_uint(&j, "skipped_line_only", s->skipped_line_only);
+		json_funcs(&j, "replaced", r->b.p, HPK_FUNC_REPLACE);
+		json_funcs(&j, "added", r->b.p, HPK_FUNC_NEW);
+		stat_json(&j, &r->stat);
 		json_key(&j, "findings");
 		json_begin_array(&j);
 		for (size_t i = 0; i < r->findings.n; i++) {
@@ -311,7 +361,14 @@ static void print_summary(const struct run *r, const char *out, size_t size, boo
 	}
 	fprintf(to, "hpbuild: wrote %s\n", strcmp(out, "-") ? out : "the package to standard output");
 	fprintf(to, "  package id    %s\n", id);
+	{
+		char *line = stat_line(&r->stat);
+		fprintf(to, "  summary       %s\n", line);
+		free(line);
+	}
 	fprintf(to, "  functions     %zu replaced, %zu added (%zu bytes of code)\n", s->replaced, s->added, s->code_bytes);
+	print_funcs(to, "  replaced      ", r->b.p, HPK_FUNC_REPLACE);
+	print_funcs(to, "  added         ", r->b.p, HPK_FUNC_NEW);
 	fprintf(to, "  data          %zu objects, %zu read-only constants (%zu bytes)\n", s->data_objects, s->rodata_objects, s->data_bytes);
 	fprintf(to, "  relocations   %zu\n", s->relocs);
 	fprintf(to, "  references    %zu to the running program\n", s->externs);
@@ -356,6 +413,7 @@ static void run_free(struct run *r)
 	hpk_free(r->b.p);
 	builder_done(&r->b);
 	findings_free(&r->findings);
+	stat_free(&r->stat);
 	for (size_t i = 0; i < r->nr_notes; i++)
 		free(r->notes[i]);
 	free(r->notes);
@@ -393,6 +451,7 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	findings_sort(&r.findings);
+	stat_from_package(&r.stat, r.b.p);
 	worst = findings_apply_allow(&r.findings, (const char *const *)o.build.allow, o.build.nr_allow);
 	if (worst >= HPK_SEV_ERROR || (o.strict && r.findings.nr_not_run)) {
 		print_findings(&r.findings, stderr);

@@ -347,3 +347,11 @@ void free_inputs(struct input_set *set)
 	free(set->pairs);
 	memset(set, 0, sizeof(*set));
 }
+
+bool is_tree_input(const char *path)
+{
+	enum input_kind k;
+	struct hp_err err = { { 0 } };
+
+	return kind_of(path, &k, &err) == 0 && k != IN_OBJECT;
+}

@@ -37,6 +37,11 @@ int collect_inputs(const char *old_path, const char *new_path, struct input_set 
 		   struct hp_err *err);
 void free_inputs(struct input_set *set);
 
+/* path names a directory or a static archive (what collect_inputs()
+ * pairs member by member), not a single object; false when it cannot
+ * be read (the loader then says why). */
+bool is_tree_input(const char *path);
+
 /* Members of an archive image (exposed for tests and fuzzing). */
 int archive_members(const char *label, const uint8_t *data, size_t size, struct input_set *set,
 		    int side, struct hp_err *err);
