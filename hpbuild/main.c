@@ -173,6 +173,8 @@ struct run {
 	struct findings findings;
 	size_t pairs, pairs_one_sided;
 	struct tree_stat stat;     /* pairs compared and one-sided; changed from the package */
+	struct tree_source *tree;  /* every pair's old source name, for HP014 */
+	size_t nr_tree;
 	char **notes;
 	size_t nr_notes;
 };
@@ -207,6 +209,9 @@ static int add_prepared(struct run *r, struct prepared_pair *pp, const struct op
 	findings_move(&r->findings, &pp->findings);
 	r->pairs++;
 	r->stat.compared++;
+	r->tree = xrealloc(r->tree, (r->nr_tree + 1) * sizeof(*r->tree));
+	r->tree[r->nr_tree].source = pp->old->source_name ? xstrdup(pp->old->source_name) : NULL;
+	r->tree[r->nr_tree++].object = xstrdup(ip->name);
 	return build_add_pair(&r->b, pp->old, pp->new, ip->name, ip->old.recorded, ip->new.recorded,
 			      &o->build, err);
 }
@@ -408,12 +413,31 @@ static int write_package(struct hpk *p, const char *out, size_t *size, struct hp
 	return ret;
 }
 
+/* HP014 from what the package refers to: statics, by source file. */
+static void check_shared_sources(struct run *r)
+{
+	const struct hpk *p = r->b.p;
+	char **refs = xcalloc(p->nr_syms + 1, sizeof(*refs));
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < p->nr_syms; i++)
+		if (p->syms[i].where == HPK_SYM_EXTERN && p->syms[i].bind == STB_LOCAL && p->syms[i].file)
+			refs[n++] = (char *)p->syms[i].file;
+	rules_check_shared_sources(r->tree, r->nr_tree, refs, n, &r->findings);
+	free(refs);
+}
+
 static void run_free(struct run *r)
 {
 	hpk_free(r->b.p);
 	builder_done(&r->b);
 	findings_free(&r->findings);
 	stat_free(&r->stat);
+	for (size_t i = 0; i < r->nr_tree; i++) {
+		free((char *)r->tree[i].source);
+		free((char *)r->tree[i].object);
+	}
+	free(r->tree);
 	for (size_t i = 0; i < r->nr_notes; i++)
 		free(r->notes[i]);
 	free(r->notes);
@@ -450,6 +474,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hpbuild: %s\n", err.msg);
 		goto done;
 	}
+	check_shared_sources(&r);
 	findings_sort(&r.findings);
 	stat_from_package(&r.stat, r.b.p);
 	worst = findings_apply_allow(&r.findings, (const char *const *)o.build.allow, o.build.nr_allow);

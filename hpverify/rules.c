@@ -14,6 +14,8 @@
  */
 #include "rules_int.h"
 
+#include "reloc.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +62,9 @@ static const struct rule_info catalog[] = {
 	{ "HP013", HPK_SEV_WARNING, "link-time optimized object",
 	  "the object was built with -flto -ffat-lto-objects: a program linked with -flto runs the code the link stage generated, which the package's code need not match",
 	  "build the patch objects without -flto, and make sure the running program was linked without it, or rebuild the program" },
+	{ "HP014", HPK_SEV_WARNING, "static in a source file whose name another object shares",
+	  "the package refers to a static by its name and its source file's name; the program has two objects built from source files of that name, so hpapply cannot tell which static is meant and refuses the package at deploy time",
+	  "give the source files names that differ (or compile them by their paths: cc -c a/util.c records \"a/util.c\"), and rebuild the program" },
 };
 
 const struct rule_info *rule_catalog(size_t *count)
@@ -209,6 +214,9 @@ void findings_free(struct findings *f)
 	for (size_t i = 0; i < f->nr_not_run; i++)
 		free(f->not_run[i]);
 	free(f->not_run);
+	for (size_t i = 0; i < f->nr_static_sources; i++)
+		free(f->static_sources[i]);
+	free(f->static_sources);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -339,6 +347,78 @@ static const char *unit_name(const struct hp_elf *old, const struct hp_elf *new)
 	return new->path;
 }
 
+/*
+ * A packaged function that refers to a static (a local function or data
+ * object the package does not carry) makes the package name that static by
+ * its source file, which hpapply looks up in the running program.  The
+ * assembler turns most such references into section + offset, so the
+ * target is found in its section.  Strings and constants are copied, not
+ * referred to.
+ */
+static bool refers_to_static(const struct rule_ctx *c, const struct hp_symbol *n)
+{
+	sym_for_each_reloc(n, r) {
+		const struct hp_symbol *t = r->sym;
+
+		if (!t || !t->sec || !is_local_sym(t) || is_bookkeeping_sec(t->sec) ||
+		    is_string_sec(t->sec) || is_const_pool_sec(t->sec))
+			continue;
+		if (t->type == STT_SECTION) {
+			const struct hp_reloc_info *ri = reloc_info(r->type);
+			int64_t at = r->addend + (ri && ri->pcrel ? (int64_t)ri->width : 0);
+			t = at >= 0 ? find_symbol_containing(t->sec, (uint64_t)at) : NULL;
+		}
+		if (t && is_local_sym(t) && t->twin && (t->kind == HP_SYM_OBJECT || t->kind == HP_SYM_FUNC) &&
+		    !is_packaged(c, t))
+			return true;
+	}
+	return false;
+}
+
+static void note_static_sources(struct rule_ctx *c)
+{
+	struct findings *f = c->out;
+	const char *src = c->old->source_name;
+
+	if (!src)
+		return;
+	for (size_t i = 0; i < f->nr_static_sources; i++)
+		if (!strcmp(f->static_sources[i], src))
+			return;
+	for_each_sym(c->new, n)
+		if (is_packaged(c, n) && refers_to_static(c, n)) {
+			f->static_sources = xrealloc(f->static_sources, (f->nr_static_sources + 1) * sizeof(char *));
+			f->static_sources[f->nr_static_sources++] = xstrdup(src);
+			return;
+		}
+}
+
+void rules_check_shared_sources(const struct tree_source *tree, size_t nr_tree,
+				char *const *referenced, size_t nr_referenced, struct findings *out)
+{
+	for (size_t i = 0; i < nr_referenced; i++) {
+		struct strbuf objs;
+		size_t n = 0;
+		bool seen = false;
+
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = !strcmp(referenced[k], referenced[i]);
+		if (seen)
+			continue;
+		sb_init(&objs);
+		for (size_t k = 0; k < nr_tree; k++)
+			if (tree[k].source && !strcmp(tree[k].source, referenced[i])) {
+				sb_addf(&objs, "%s%s", n ? ", " : "", tree[k].object);
+				n++;
+			}
+		if (n > 1)
+			findings_add(out, "HP014", HPK_SEV_WARNING, referenced[i], referenced[i], 0,
+				     xasprintf("%s: the package refers to statics of %s, and %zu objects are built from source files of that name (%s): hpapply cannot tell their statics apart and will refuse the package; give the files names that differ",
+					       referenced[i], referenced[i], n, objs.buf));
+		sb_free(&objs);
+	}
+}
+
 void rules_check_pair_opts(struct hp_elf *old, struct hp_elf *new, const struct hp_diff *d,
 			   const struct rules_options *opt, struct findings *out)
 {
@@ -362,6 +442,8 @@ void rules_check_pair_opts(struct hp_elf *old, struct hp_elf *new, const struct 
 	check_never_returns(&c);
 	check_build_mismatch(&c);
 	check_link_time_optimized(&c);
+	if (opt && opt->static_sources)
+		note_static_sources(&c);
 	check_new_dependencies(&c);
 	free(c.sites);
 	free(c.packaged);

@@ -306,8 +306,11 @@ static int check_pair(const struct input_pair *ip, struct pair_result *r, struct
 	diff_prepare(new);
 	correlate_pair(old, new);
 	diff_objects(old, new, false, &d);
-	rules_check_pair(old, new, &d, &r->f);
+	rules_check_pair_opts(old, new, &d, &(struct rules_options){ .static_sources = true }, &r->f);
 	r->pairs++;
+	r->tree = xrealloc(r->tree, (r->nr_tree + 1) * sizeof(*r->tree));
+	r->tree[r->nr_tree].source = old->source_name ? xstrdup(old->source_name) : NULL;
+	r->tree[r->nr_tree++].object = xstrdup(ip->name[0] ? ip->name : ip->new.label);
 	diff_free(&d);
 	elf_close(old);
 	elf_close(new);
@@ -330,6 +333,7 @@ int verify_pairs(const char *old_path, const char *new_path, const char *const *
 	free_inputs(&in);
 	if (ret < 0)
 		return -1;
+	rules_check_shared_sources(r->tree, r->nr_tree, r->f.static_sources, r->f.nr_static_sources, &r->f);
 	findings_sort(&r->f);
 	return findings_apply_allow(&r->f, allow, nr_allow);
 }
@@ -340,5 +344,10 @@ void pair_result_free(struct pair_result *r)
 	for (size_t i = 0; i < r->nr_notes; i++)
 		free(r->notes[i]);
 	free(r->notes);
+	for (size_t i = 0; i < r->nr_tree; i++) {
+		free((char *)r->tree[i].source);
+		free((char *)r->tree[i].object);
+	}
+	free(r->tree);
 	memset(r, 0, sizeof(*r));
 }

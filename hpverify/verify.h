@@ -92,6 +92,8 @@ struct pair_result {
 	size_t pairs;            /* object pairs checked */
 	char **notes;            /* one-sided objects, skipped */
 	size_t nr_notes;
+	struct tree_source *tree;   /* every pair's old source name (HP014); owned */
+	size_t nr_tree;
 };
 
 /* Every rule on every pair of OLD and NEW (paired as hpbuild pairs them);
