@@ -257,6 +257,98 @@ for t in hpdiff hpverify hpapply; do
 	check "7 $t: -j is not a short --json" '[ $rc -eq 0 ] && grep -q -- "--json" "$d/o" && ! grep -q -- "-j, --json" "$d/o"'
 done
 
+# ---- 5. two source files of one name ----
+d=$tmp/samename
+mkdir -p "$d/src/old/a" "$d/src/old/b"
+cat >"$d/src/old/a/util.c" <<'EOF'
+static int counter;
+int a_next(int step)
+{
+	counter += step;
+	return counter * 3 + step;
+}
+EOF
+sed 's/a_next/b_next/' "$d/src/old/a/util.c" >"$d/src/old/b/util.c"
+cp -r "$d/src/old" "$d/src/new"
+sed 's/counter += step;/counter += step > 0 ? step : 1;/' "$d/src/old/a/util.c" >"$d/src/new/a/util.c"
+for v in old new; do
+	for x in a b; do
+		mkdir -p "$d/$v/$x"
+		(cd "$d/src/$v/$x" && gcc -O2 -g -ffunction-sections -fdata-sections -c util.c -o "$d/$v/$x/util.o") ||
+			bad "5 compile"
+	done
+done
+run "$d/o" "$d/e" "$hpbuild" -o "$d/x.hpk" "$d/old" "$d/new"
+check "5 hpbuild: warning HP014 names util.c and both objects" \
+	'[ $rc -eq 0 ] && grep -q "warning HP014: util.c: .*a/util.o, b/util.o" "$d/e"'
+run "$d/o" "$d/e" "$hpverify" "$d/old" "$d/new"
+check "5 hpverify OLD NEW: warning HP014" 'grep -q "warning HP014: util.c" "$d/o"'
+mkdir -p "$d/one/old" "$d/one/new"
+cp -r "$d/old/a" "$d/one/old/"
+cp -r "$d/new/a" "$d/one/new/"
+run "$d/o" "$d/e" "$hpbuild" -o "$d/y.hpk" "$d/one/old" "$d/one/new"
+check "5 one util.c in the tree: no HP014" '[ $rc -eq 0 ] && ! grep -q HP014 "$d/e"'
+cat >"$d/main.c" <<'EOF'
+#include <stdio.h>
+#include <unistd.h>
+int a_next(int step);
+int b_next(int step);
+int main(void)
+{
+	for (;;) {
+		printf("%d %d\n", a_next(1), b_next(1));
+		fflush(stdout);
+		usleep(20000);
+	}
+}
+EOF
+if gcc -O2 -o "$d/prog" "$d/main.c" "$d/old/a/util.o" "$d/old/b/util.o"; then
+	"$d/prog" >"$d/prog.out" 2>&1 &
+	prog=$!
+	i=0
+	while [ ! -s "$d/prog.out" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	run "$d/o" "$d/e" "$hpapply" -p "$prog" "$d/x.hpk"
+	kill -9 "$prog" 2>/dev/null
+	wait "$prog" 2>/dev/null
+	if grep -q "not permitted" "$d/e"; then
+		echo "SKIP 5 hpapply refusal: ptrace is not permitted here"
+	else
+		check "5 hpapply refuses two statics of util.c and says what to do" \
+			'[ $rc -ne 0 ] && one_line "$d/e" && grep -q "give those files names that differ" "$d/e"'
+	fi
+else
+	bad "5 link the program"
+fi
+
+# ---- 8. trees and archives ----
+d=$tmp/zlib
+tree gcc "$default_flags" "$fixdir/zlib-tree/old" "$d/old" && tree gcc "$default_flags" "$fixdir/zlib-tree/new" "$d/new" ||
+	bad "8 compile fixtures/zlib-tree"
+run "$d/o" "$d/e" "$hpdiff" --stat "$d/old" "$d/new"
+check "8 hpdiff --stat on two trees" \
+	'[ $rc -eq 1 ] && [ "$(cat "$d/o")" = "5 objects compared, 1 changed: inflate.o (inflate_extra)" ]'
+run "$d/o" "$d/e" "$hpdiff" "$d/old" "$d/new"
+check "8 hpdiff on two trees: the change, named by object" \
+	'[ $rc -eq 1 ] && grep -q "^inflate.o: changed function inflate_extra (inflate.c:15)" "$d/o" && [ "$(wc -l <"$d/o")" -eq 1 ]'
+(cd "$d/old" && ar rc ../old.a ./*.o) && (cd "$d/new" && ar rc ../new.a ./*.o)
+run "$d/o" "$d/e" "$hpdiff" --stat "$d/old.a" "$d/new.a"
+check "8 hpdiff --stat on two archives" \
+	'[ $rc -eq 1 ] && [ "$(cat "$d/o")" = "5 objects compared, 1 changed: inflate.o (inflate_extra)" ]'
+run "$d/o" "$d/e" "$hpdiff" --json "$d/old" "$d/new"
+check "8 hpdiff --json on two trees: pairs and the summary" \
+	'[ $rc -eq 1 ] && grep -q "\"objects_compared\": 5" "$d/o" && grep -q "\"name\": \"inflate.o\"" "$d/o"'
+run "$d/o" "$d/e" "$hpdiff" --stat "$d/old" "$d/old"
+check "8 hpdiff --stat, same tree: exit 0" '[ $rc -eq 0 ] && [ "$(cat "$d/o")" = "5 objects compared, 0 changed" ]'
+run "$d/o" "$d/e" "$hpbuild" -o "$d/z.hpk" "$d/old" "$d/new"
+check "8 hpbuild's summary: the tree line and the replaced function" \
+	'[ $rc -eq 0 ] && grep -q "^  summary       5 objects compared, 1 changed: inflate.o (inflate_extra)$" "$d/o" &&
+	 grep -q "^  replaced      inflate_extra$" "$d/o"'
+run "$d/o" "$d/e" "$hpbuild" --json -o "$d/z.hpk" "$d/old" "$d/new"
+check "8 hpbuild --json names the replaced and added functions" \
+	'[ $rc -eq 0 ] && tr -d " \n" <"$d/o" | grep -q "\"replaced\":\[\"inflate_extra\"\],\"added\":\[\]"'
+run "$d/o" "$d/e" "$hpbuild" -v -o "$d/z.hpk" "$d/old" "$d/new"
+check "8 hpbuild -v: progress on stderr" 'grep -q "^hpbuild: 5 of 5 object pairs compared$" "$d/e"'
+
 # ---- 10. usage errors, install, the README ----
 d=$tmp/usage
 mkdir -p "$d"
