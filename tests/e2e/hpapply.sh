@@ -46,6 +46,7 @@ usage() {
 
 [ $# -eq 1 ] || usage
 . "$(dirname "$0")/lib/fixture.sh"
+. "$(dirname "$0")/lib/wait.sh"
 need_tools hpapply.sh "$1" hpapply hpbuild
 hpapply=$build_dir/hpapply
 hpbuild=$build_dir/hpbuild
@@ -93,27 +94,22 @@ stop() {
 	wait "$1" 2>/dev/null
 }
 
-# wait_output FILE PATTERN: until the last line matches the glob PATTERN,
-# or with "!PATTERN" does not match it (3 s at most)
+# last_matches FILE PATTERN: the last line matches the glob PATTERN, or
+# with "!PATTERN" is a line that does not match it
+last_matches() {
+	lm_last=$(tail -n 1 "$1" 2>/dev/null)
+	[ -n "$lm_last" ] || return 1
+	case $2 in
+	!*) case $lm_last in ${2#!}) return 1 ;; esac ;;
+	*) case $lm_last in $2) ;; *) return 1 ;; esac ;;
+	esac
+	return 0
+}
+
+# wait_output FILE PATTERN: until the last line matches PATTERN (see
+# last_matches), within lib/wait.sh's bound
 wait_output() {
-	i=0
-	while [ $i -lt 150 ]; do
-		last=$(tail -n 1 "$1" 2>/dev/null)
-		case $2 in
-		!*)
-			case $last in
-			${2#!}) ;;
-			*) [ -n "$last" ] && return 0 ;;
-			esac ;;
-		*)
-			case $last in
-			$2) [ -n "$last" ] && return 0 ;;
-			esac ;;
-		esac
-		sleep 0.02
-		i=$((i + 1))
-	done
-	return 1
+	wait_until last_matches "$1" "$2"
 }
 
 last_line() {
@@ -407,9 +403,10 @@ case_inside() {
 	else
 		bad "inside: $(head -c 400 "$tmp/run.out")"
 	fi
-	sleep 0.05
+	# it keeps serving: more lines come (wait for them: a loaded machine
+	# may have given it little time during the retries)
 	if [ "$(mem_bytes "$pid" "$addr" 16)" = "$before" ] && maps_unchanged "$pid" &&
-	   [ "$(wc -l <"$i_dir/out")" -gt $((lines + 5)) ] && [ "$(last_line "$i_dir/out")" = serving ]; then
+	   wait_until has_lines "$i_dir/out" $((lines + 5)) && [ "$(last_line "$i_dir/out")" = serving ]; then
 		ok "inside: process as it was (bytes, maps), and it ran during the retries"
 	else
 		bad "inside: process changed or stalled: $(diff "$tmp/maps.before" "$tmp/maps.now" | head -n 4)"

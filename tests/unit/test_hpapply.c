@@ -27,6 +27,7 @@
 #include "procmaps.h"
 #include "record.h"
 #include "tracee.h"
+#include "testutil.h"
 #include "util.h"
 
 /* ---- the record ---- */
@@ -471,7 +472,7 @@ static void test_no_such_process(void **state)
 	tracee_close(&t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_round_trip),
@@ -484,5 +485,6 @@ int main(void)
 		cmocka_unit_test(test_no_such_process),
 	};
 
+	test_select(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1024,7 +1024,7 @@ static void test_control_characters(void **state)
 	hpk_free(p);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
@@ -1044,5 +1044,6 @@ int main(void)
 		cmocka_unit_test(test_growth),
 	};
 
+	test_select(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
