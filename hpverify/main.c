@@ -15,6 +15,7 @@
 
 #include "audit.h"
 #include "report.h"
+#include "review.h"
 #include "rules.h"
 #include "verify.h"
 
@@ -22,6 +23,8 @@ static const char usage_text[] =
 	"usage: hpverify [OPTIONS] PATCH.hpk\n"
 	"       hpverify --audit [OPTIONS] PATCH.hpk\n"
 	"       hpverify --base OLD [OPTIONS] PATCH.hpk\n"
+	"       hpverify --audit --base OLD PATCH.hpk\n"
+	"       hpverify --new NEW [OPTIONS] PATCH.hpk\n"
 	"       hpverify [OPTIONS] OLD NEW\n"
 	"       hpverify --list-rules | --explain RULE\n"
 	"Check a hotpatch package: integrity, then the safety rules that run\n"
@@ -35,7 +38,13 @@ static const char usage_text[] =
 	"                      the running program, findings, metadata\n"
 	"  -b, --base OLD      check that the package was built for OLD (object,\n"
 	"                      archive or directory): every replaced function's\n"
-	"                      size and old fingerprint must match\n"
+	"                      size and old fingerprint must match; with --audit,\n"
+	"                      the review view: per replaced function, the old\n"
+	"                      code against the new as a unified diff, references\n"
+	"                      marked call/jump/read/write/address, and the redirect\n"
+	"      --new NEW       check that the package's code is what NEW (object,\n"
+	"                      archive or directory) compiled to: every function's\n"
+	"                      size and bytes outside relocated fields\n"
 	"      --allow RULE    with OLD NEW: accept findings of RULE as hpbuild\n"
 	"                      --allow would; repeatable\n"
 	"      --json          print a JSON document (format \"hpverify-1\")\n"
@@ -50,7 +59,8 @@ static const char usage_text[] =
 	"  -V, --version       print the version and exit\n"
 	"\n"
 	"Exit status: 0 ok; 1 unsafe (an error-level finding that was not\n"
-	"allowed) or, with --base, not built for OLD; 2 error, including a\n"
+	"allowed, or with --strict a rule that could not run), with --base not\n"
+	"built for OLD, with --new not NEW's code; 2 error, including a\n"
 	"corrupt package.\n";
 
 enum output { OUT_TEXT, OUT_JSON, OUT_SARIF };
@@ -58,7 +68,7 @@ enum output { OUT_TEXT, OUT_JSON, OUT_SARIF };
 struct options {
 	bool audit, quiet, strict;
 	enum output output;
-	const char *base;
+	const char *base, *new_build;
 	const char **allow;
 	size_t nr_allow;
 	const char *paths[2];
@@ -73,12 +83,16 @@ static int usage_error(const char *msg)
 
 static int check_args(const struct options *o)
 {
-	if (o->nr_paths == 2 && (o->audit || o->base))
-		return usage_error("--audit and --base take one package, not OLD NEW");
+	if (o->nr_paths == 2 && (o->audit || o->base || o->new_build))
+		return usage_error("--audit, --base and --new take one package, not OLD NEW");
+	if (o->new_build && (o->audit || o->base))
+		return usage_error("give --new alone, not with --audit or --base");
+	if (o->new_build && o->output == OUT_SARIF)
+		return usage_error("--sarif reports findings; --new compares code (use --json)");
+	if (o->audit && o->base && o->output != OUT_TEXT)
+		return usage_error("the review view (--audit --base) is text only");
 	if (o->nr_paths == 1 && o->nr_allow)
 		return usage_error("--allow applies to OLD NEW; a package's allowed rules are recorded in it");
-	if (o->audit && o->base)
-		return usage_error("give --audit or --base, not both");
 	if (o->base && o->output == OUT_SARIF)
 		return usage_error("--sarif reports findings; --base compares fingerprints (use --json)");
 	return 0;
@@ -130,6 +144,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{ "audit", no_argument, NULL, 'a' },
 		{ "base", required_argument, NULL, 'b' },
+		{ "new", required_argument, NULL, 'N' },
 		{ "allow", required_argument, NULL, 'A' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "sarif", no_argument, NULL, 'S' },
@@ -149,6 +164,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 'a': o->audit = true; break;
 		case 'b': o->base = optarg; break;
+		case 'N': o->new_build = optarg; break;
 		case 'A':
 			if (!rule_by_id(optarg)) {
 				fprintf(stderr, "hpverify: --allow %s: no such rule (hpverify(1) lists them)\n", optarg);
@@ -409,6 +425,123 @@ static int run_base(const struct options *o)
 	return status;
 }
 
+/* ---- --audit --base: the review view ---- */
+
+static int run_review(const struct options *o)
+{
+	struct hp_err err = { { 0 } };
+	struct hpk *p = hpk_read_file(o->paths[0], &err);
+	int status = HP_EXIT_OK;
+
+	if (!p) {
+		fprintf(stderr, "hpverify: %s\n", err.msg);
+		return HP_EXIT_ERROR;
+	}
+	if (!o->quiet && review_text(stdout, p, o->base, &err) < 0) {
+		fprintf(stderr, "hpverify: %s\n", err.msg);
+		status = HP_EXIT_ERROR;
+	}
+	if (status == HP_EXIT_OK) {
+		/* the exit status is --base's: was the package built for OLD */
+		struct base_result r;
+
+		if (verify_base(p, o->base, &r, &err) < 0) {
+			fprintf(stderr, "hpverify: %s\n", err.msg);
+			status = HP_EXIT_ERROR;
+		} else {
+			status = base_first_mismatch(&r) < r.n ? HP_EXIT_DIFF : HP_EXIT_OK;
+			base_result_free(&r);
+		}
+	}
+	hpk_free(p);
+	return status;
+}
+
+/* ---- --new ---- */
+
+static int new_json(const struct options *o, const struct hpk *p, const struct new_result *r)
+{
+	struct json j;
+
+	json_init(&j);
+	json_begin_object(&j);
+	json_kv_string(&j, "format", "hpverify-1");
+	json_kv_string(&j, "mode", "new");
+	report_meta_json(&j, o->paths[0], p);
+	json_kv_string(&j, "new", o->new_build);
+	json_kv_uint(&j, "new_objects", r->nr_objects);
+	json_key(&j, "functions");
+	json_begin_array(&j);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct new_check *c = &r->v[i];
+		json_begin_object(&j);
+		json_kv_string(&j, "name", p->funcs[c->func].name);
+		json_kv_string(&j, "status", new_status_name(c->status));
+		json_kv_string(&j, "found_in", c->where);
+		json_kv_uint(&j, "code_size", p->funcs[c->func].code_size);
+		json_key(&j, "new_size");
+		if (c->status == NEW_MISSING)
+			json_null(&j);
+		else
+			json_uint(&j, c->new_size);
+		json_end_object(&j);
+	}
+	json_end_array(&j);
+	json_kv_string(&j, "result", new_first_mismatch(r) < r->n ? "mismatch" : "match");
+	json_end_object(&j);
+	return report_put(json_finish(&j));
+}
+
+static void new_text(const struct options *o, const struct hpk *p, const struct new_result *r)
+{
+	size_t bad = new_first_mismatch(r);
+	const struct new_check *c;
+
+	if (bad == r->n) {
+		printf("hpverify: %s holds the code %s compiled: %zu function%s match%s\n", o->paths[0],
+		       o->new_build, r->n, r->n == 1 ? "" : "s", r->n == 1 ? "es" : "");
+		return;
+	}
+	c = &r->v[bad];
+	printf("hpverify: %s does not hold the code %s compiled: %s: ", o->paths[0], o->new_build,
+	       p->funcs[c->func].name);
+	if (c->status == NEW_MISSING)
+		printf("missing (no such function in NEW)\n");
+	else if (c->status == NEW_SIZE)
+		printf("size differs (package has %" PRIu32 " bytes, %s has %" PRIu64 ")\n",
+		       p->funcs[c->func].code_size, c->where, c->new_size);
+	else
+		printf("bytes differ from offset 0x%" PRIx32 " (%s)\n", c->first_diff, c->where);
+}
+
+static int run_new(const struct options *o)
+{
+	struct hp_err err = { { 0 } };
+	struct new_result r;
+	struct hpk *p = hpk_read_file(o->paths[0], &err);
+	int status = HP_EXIT_ERROR;
+
+	if (!p) {
+		fprintf(stderr, "hpverify: %s\n", err.msg);
+		return HP_EXIT_ERROR;
+	}
+	if (verify_new(p, o->new_build, &r, &err) < 0) {
+		fprintf(stderr, "hpverify: %s\n", err.msg);
+		hpk_free(p);
+		return HP_EXIT_ERROR;
+	}
+	if (!o->quiet && o->output == OUT_JSON && new_json(o, p, &r) < 0)
+		fprintf(stderr, "hpverify: error writing output\n");
+	else {
+		if (!o->quiet && o->output == OUT_TEXT)
+			new_text(o, p, &r);
+		status = new_first_mismatch(&r) < r.n ? HP_EXIT_DIFF : HP_EXIT_OK;
+	}
+	new_result_free(&r);
+	hpk_free(p);
+	return status;
+}
+
 /* ---- OLD NEW ---- */
 
 static void pair_text(const struct pair_result *r, const struct vfindings *v)
@@ -497,6 +630,10 @@ int main(int argc, char **argv)
 	}
 	if (o.nr_paths == 2)
 		status = run_pairs(&o);
+	else if (o.audit && o.base)
+		status = run_review(&o);
+	else if (o.new_build)
+		status = run_new(&o);
 	else if (o.base)
 		status = run_base(&o);
 	else

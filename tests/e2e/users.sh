@@ -349,6 +349,45 @@ check "8 hpbuild --json names the replaced and added functions" \
 run "$d/o" "$d/e" "$hpbuild" -v -o "$d/z.hpk" "$d/old" "$d/new"
 check "8 hpbuild -v: progress on stderr" 'grep -q "^hpbuild: 5 of 5 object pairs compared$" "$d/e"'
 
+# ---- 9. the review view ----
+d=$tmp/zlib
+"$hpbuild" -q -o "$d/fix.hpk" "$d/old" "$d/new" || bad "9 hpbuild zlib-tree"
+run "$d/o" "$d/e" "$hpverify" --audit --base "$d/old" "$d/fix.hpk"
+check "9 --audit --base: old against new as a unified diff of inflate_extra" \
+	'[ $rc -eq 0 ] && grep -q "^--- old inflate_extra (.*old/inflate.o, [0-9]* instructions)$" "$d/o" &&
+	 grep -q "^+++ new inflate_extra (package, [0-9]* instructions)$" "$d/o" && grep -q "^@@ -[0-9]*,[0-9]* +[0-9]*,[0-9]* @@$" "$d/o"'
+check "9 --audit --base: the fix's new bounds check is an added line, the old code a removed one" \
+	'grep -q "^+ cmp e[a-z0-9]*, r[0-9]*d$" "$d/o" && grep -q "^- " "$d/o"'
+check "9 --audit --base: a call marked call" 'grep -q "^  call zmemcpy  *# call$" "$d/o"'
+check "9 --audit --base: the redirect and the source of old and new" \
+	'grep -q "^  redirect hpapply writes \"jmp <package.s inflate_extra>\" (e9 + 32-bit displacement, 5 bytes)" "$d/o" &&
+	 grep -q "^  old      inflate.c:15$" "$d/o" && grep -q "^  new      inflate.c:15$" "$d/o"'
+run "$d/o" "$d/e" "$hpverify" --audit --base "$tmp/samename/old" "$tmp/samename/x.hpk"
+check "9 --audit --base: a static read and written, marked so" \
+	'[ $rc -eq 0 ] && grep -q "^[-+ ] .* dword ptr \[counter\]  *# read$" "$d/o" &&
+	 grep -q "^[-+ ] mov dword ptr \[counter\], eax  *# write$" "$d/o"'
+run "$d/o" "$d/e" "$hpverify" --audit --base "$d/new" "$d/fix.hpk"
+check "9 --audit --base on the wrong build: exit 1, the fingerprint differs" \
+	'[ $rc -eq 1 ] && grep -q "FINGERPRINT DIFFERS" "$d/o"'
+run "$d/o" "$d/e" "$hpverify" --new "$d/new" "$d/fix.hpk"
+check "9 --new NEW: the package holds NEW's code (exit 0)" \
+	'[ $rc -eq 0 ] && grep -q "holds the code .* compiled: 1 function matches" "$d/o"'
+run "$d/o" "$d/e" "$hpverify" --new "$d/old" "$d/fix.hpk"
+check "9 --new OLD: not NEW's code (exit 1)" '[ $rc -eq 1 ] && grep -q "does not hold the code" "$d/o"'
+run "$d/o" "$d/e" "$hpverify" --json --new "$d/new" "$d/fix.hpk"
+check "9 --new --json" '[ $rc -eq 0 ] && grep -q "\"mode\": \"new\"" "$d/o" && grep -q "\"result\": \"match\"" "$d/o"'
+run "$d/o" "$d/e" "$hpverify" --explain hp003
+check "9 --explain hp003 (any case): title, hazard, what to do" \
+	'[ $rc -eq 0 ] && grep -q "^HP003 (error): interface change$" "$d/o" && grep -q "^  hazard: " "$d/o" && grep -q "^  instead: " "$d/o"'
+run "$d/o" "$d/e" "$hpverify" --explain HP999
+check "9 --explain HP999: exit 2, one line" '[ $rc -eq 2 ] && one_line "$d/e"'
+run "$d/o" "$d/e" "$hpverify" --list-rules
+check "9 --list-rules: every rule, HP001 to HP014" \
+	'[ $rc -eq 0 ] && [ "$(wc -l <"$d/o")" -eq 14 ] && grep -q "^HP001  error    existing data changed$" "$d/o"'
+run "$d/o" "$d/e" "$hpbuild" --allow hp011 -o "$tmp/nodwarf/allowed.hpk" "$tmp/nodwarf/gcc/old" "$tmp/nodwarf/clang/new"
+check "9 --allow hp011 (lower case) is accepted and recorded as HP011" \
+	'[ $rc -eq 0 ] && grep -q "error HP011 (allowed)" "$d/e"'
+
 # ---- 10. usage errors, install, the README ----
 d=$tmp/usage
 mkdir -p "$d"
