@@ -12,12 +12,12 @@ FUZZ_TARGETS="fuzz_elf fuzz_diff fuzz_hpk fuzz_audit"
 FUZZ_SYSLIBS="-ldwarf -lelf -lz -lcapstone -lxxhash"
 
 # target_engines T: the tool engine archives (lib<tool>.a) T needs besides
-# libhp.a.
+# libhp.a, in link order (most dependent first, as the Makefile's _USES).
 target_engines() {
 	case $1 in
 	fuzz_elf|fuzz_diff) echo hpdiff ;;
 	fuzz_hpk) echo "" ;;
-	fuzz_audit) echo "hpverify hpbuild hpdiff" ;;
+	fuzz_audit) echo "hpbuild hpverify hpdiff" ;;
 	esac
 }
 
