@@ -10,7 +10,10 @@
 #   make check-stress the live suites many times under a CPU load
 #   make bench        benchmarks (bench/README.md)
 #   make fuzz         run each libFuzzer target for FUZZ_SECONDS
-#   make install      prefix=/usr/local DESTDIR=  (bindir, mandir)
+#   make install      install the tools and man pages; GNU directory variables
+#                     prefix=/usr/local exec_prefix bindir mandir DESTDIR
+#                     (PREFIX, BINDIR and MANDIR are accepted too)
+#   make uninstall    remove them again (same variables)
 #
 # tests/README.md says how to run one suite, one unit test or one fixture.
 #
@@ -22,10 +25,13 @@
 # listed fails to compile or to link.  tests/e2e/layering.sh checks the
 # includes in make check as well.
 
-prefix      ?= /usr/local
+PREFIX      ?= /usr/local
+prefix      ?= $(PREFIX)
 exec_prefix ?= $(prefix)
 bindir      ?= $(exec_prefix)/bin
 mandir      ?= $(prefix)/share/man
+BINDIR      ?= $(bindir)
+MANDIR      ?= $(mandir)
 DESTDIR     ?=
 CC          ?= gcc
 BUILD       ?= build
@@ -151,14 +157,14 @@ fuzz: deps
 	@sh fuzz/run.sh $${FUZZ_SECONDS:-600}
 
 install: all
-	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man5
-	install -m 755 $(TOOL_BINS) $(DESTDIR)$(bindir)/
-	install -m 644 man/man1/*.1 $(DESTDIR)$(mandir)/man1/
-	install -m 644 man/man5/*.5 $(DESTDIR)$(mandir)/man5/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/
+	install -m 644 man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/man5/*.5 $(DESTDIR)$(MANDIR)/man5/
 
 uninstall:
-	rm -f $(foreach t,$(TOOLS),$(DESTDIR)$(bindir)/$(t))
-	rm -f $(patsubst man/%,$(DESTDIR)$(mandir)/%,$(wildcard man/man1/*.1 man/man5/*.5))
+	rm -f $(foreach t,$(TOOLS),$(DESTDIR)$(BINDIR)/$(t))
+	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/%,$(wildcard man/man1/*.1 man/man5/*.5))
 
 clean:
 	rm -rf build

@@ -14,9 +14,12 @@
  */
 #include "rules_int.h"
 
+#include "reloc.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Ids are stable: never renumber, never reuse. */
 static const struct rule_info catalog[] = {
@@ -56,6 +59,12 @@ static const struct rule_info catalog[] = {
 	{ "HP012", HPK_SEV_NOTE, "new external dependency",
 	  "the new code needs a symbol the old object did not use; the running program must provide it",
 	  "make sure the running program links it (hpapply refuses a package whose symbols it cannot resolve)" },
+	{ "HP013", HPK_SEV_WARNING, "link-time optimized object",
+	  "the object was built with -flto -ffat-lto-objects: a program linked with -flto runs the code the link stage generated, which the package's code need not match",
+	  "build the patch objects without -flto, and make sure the running program was linked without it, or rebuild the program" },
+	{ "HP014", HPK_SEV_WARNING, "static in a source file whose name another object shares",
+	  "the package refers to a static by its name and its source file's name; the program has two objects built from source files of that name, so hpapply cannot tell which static is meant and refuses the package at deploy time",
+	  "give the source files names that differ (or compile them by their paths: cc -c a/util.c records \"a/util.c\"), and rebuild the program" },
 };
 
 const struct rule_info *rule_catalog(size_t *count)
@@ -64,10 +73,11 @@ const struct rule_info *rule_catalog(size_t *count)
 	return catalog;
 }
 
+/* Ids are matched in any case: "hp001" is HP001. */
 const struct rule_info *rule_by_id(const char *id)
 {
 	for (size_t i = 0; id && i < ARRAY_SIZE(catalog); i++)
-		if (!strcmp(catalog[i].id, id))
+		if (!strcasecmp(catalog[i].id, id))
 			return &catalog[i];
 	return NULL;
 }
@@ -142,7 +152,7 @@ int findings_apply_allow(struct findings *f, const char *const *allow, size_t nr
 		struct finding *x = &f->v[i];
 
 		for (size_t k = 0; k < nr_allow; k++)
-			if (allow[k] && !strcmp(allow[k], x->rule))
+			if (allow[k] && !strcasecmp(allow[k], x->rule))
 				x->overridden = true;
 		if (!x->overridden && x->severity > worst)
 			worst = x->severity;
@@ -184,6 +194,16 @@ void findings_sort(struct findings *f)
 		qsort(f->v, f->n, sizeof(*f->v), cmp_finding);
 	if (f->nr_not_run > 1)
 		qsort(f->not_run, f->nr_not_run, sizeof(*f->not_run), cmp_str_ptr);
+	/* pairs checked on several threads each say it once; the run says it once */
+	for (size_t i = 1; i < f->nr_not_run;) {
+		if (!strcmp(f->not_run[i], f->not_run[i - 1])) {
+			free(f->not_run[i]);
+			memmove(&f->not_run[i], &f->not_run[i + 1], (f->nr_not_run - i - 1) * sizeof(*f->not_run));
+			f->nr_not_run--;
+		} else {
+			i++;
+		}
+	}
 }
 
 void findings_free(struct findings *f)
@@ -197,10 +217,31 @@ void findings_free(struct findings *f)
 	for (size_t i = 0; i < f->nr_not_run; i++)
 		free(f->not_run[i]);
 	free(f->not_run);
+	for (size_t i = 0; i < f->nr_static_sources; i++)
+		free(f->static_sources[i]);
+	free(f->static_sources);
 	memset(f, 0, sizeof(*f));
 }
 
 /* ---- the pair's shape ---- */
+
+bool packages_anything(const struct rule_ctx *c)
+{
+	for_each_sym(c->new, n)
+		if (c->packaged[n->index])
+			return true;
+	return false;
+}
+
+/* The rules that read DWARF cannot run on a pair without it.  Said once
+ * per run, in one line, and only for pairs whose code goes into the
+ * package: a build tree without -g would otherwise give five lines per
+ * object, most of them for objects that did not change. */
+void note_without_dwarf(struct rule_ctx *c)
+{
+	if (packages_anything(c))
+		findings_add_not_run(c->out, xstrdup(RULES_NOT_RUN_WITHOUT_DWARF));
+}
 
 bool is_packaged(const struct rule_ctx *c, const struct hp_symbol *n)
 {
@@ -309,6 +350,78 @@ static const char *unit_name(const struct hp_elf *old, const struct hp_elf *new)
 	return new->path;
 }
 
+/*
+ * A packaged function that refers to a static (a local function or data
+ * object the package does not carry) makes the package name that static by
+ * its source file, which hpapply looks up in the running program.  The
+ * assembler turns most such references into section + offset, so the
+ * target is found in its section.  Strings and constants are copied, not
+ * referred to.
+ */
+static bool refers_to_static(const struct rule_ctx *c, const struct hp_symbol *n)
+{
+	sym_for_each_reloc(n, r) {
+		const struct hp_symbol *t = r->sym;
+
+		if (!t || !t->sec || !is_local_sym(t) || is_bookkeeping_sec(t->sec) ||
+		    is_string_sec(t->sec) || is_const_pool_sec(t->sec))
+			continue;
+		if (t->type == STT_SECTION) {
+			const struct hp_reloc_info *ri = reloc_info(r->type);
+			int64_t at = r->addend + (ri && ri->pcrel ? (int64_t)ri->width : 0);
+			t = at >= 0 ? find_symbol_containing(t->sec, (uint64_t)at) : NULL;
+		}
+		if (t && is_local_sym(t) && t->twin && (t->kind == HP_SYM_OBJECT || t->kind == HP_SYM_FUNC) &&
+		    !is_packaged(c, t))
+			return true;
+	}
+	return false;
+}
+
+static void note_static_sources(struct rule_ctx *c)
+{
+	struct findings *f = c->out;
+	const char *src = c->old->source_name;
+
+	if (!src)
+		return;
+	for (size_t i = 0; i < f->nr_static_sources; i++)
+		if (!strcmp(f->static_sources[i], src))
+			return;
+	for_each_sym(c->new, n)
+		if (is_packaged(c, n) && refers_to_static(c, n)) {
+			f->static_sources = xrealloc(f->static_sources, (f->nr_static_sources + 1) * sizeof(char *));
+			f->static_sources[f->nr_static_sources++] = xstrdup(src);
+			return;
+		}
+}
+
+void rules_check_shared_sources(const struct tree_source *tree, size_t nr_tree,
+				char *const *referenced, size_t nr_referenced, struct findings *out)
+{
+	for (size_t i = 0; i < nr_referenced; i++) {
+		struct strbuf objs;
+		size_t n = 0;
+		bool seen = false;
+
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = !strcmp(referenced[k], referenced[i]);
+		if (seen)
+			continue;
+		sb_init(&objs);
+		for (size_t k = 0; k < nr_tree; k++)
+			if (tree[k].source && !strcmp(tree[k].source, referenced[i])) {
+				sb_addf(&objs, "%s%s", n ? ", " : "", tree[k].object);
+				n++;
+			}
+		if (n > 1)
+			findings_add(out, "HP014", HPK_SEV_WARNING, referenced[i], referenced[i], 0,
+				     xasprintf("%s: the package refers to statics of %s, and %zu objects are built from source files of that name (%s): hpapply cannot tell their statics apart and will refuse the package; give the files names that differ",
+					       referenced[i], referenced[i], n, objs.buf));
+		sb_free(&objs);
+	}
+}
+
 void rules_check_pair_opts(struct hp_elf *old, struct hp_elf *new, const struct hp_diff *d,
 			   const struct rules_options *opt, struct findings *out)
 {
@@ -331,6 +444,9 @@ void rules_check_pair_opts(struct hp_elf *old, struct hp_elf *new, const struct 
 	check_relocations(&c);
 	check_never_returns(&c);
 	check_build_mismatch(&c);
+	check_link_time_optimized(&c);
+	if (opt && opt->static_sources)
+		note_static_sources(&c);
 	check_new_dependencies(&c);
 	free(c.sites);
 	free(c.packaged);

@@ -40,6 +40,10 @@ struct findings {
 	size_t n, cap;
 	char **not_run;          /* "HP004: old.o has no DWARF" */
 	size_t nr_not_run;
+	/* with rules_options.static_sources: the source file names (STT_FILE)
+	 * whose statics the pairs' packaged code refers to, for HP014 */
+	char **static_sources;
+	size_t nr_static_sources;
 };
 
 /* The catalog, in id order. */
@@ -53,10 +57,24 @@ void rules_check_pair(struct hp_elf *old, struct hp_elf *new, const struct hp_di
 /* What hpbuild was asked to package beyond the default. */
 struct rules_options {
 	bool include_line_only;   /* __LINE__-only changes are packaged too */
+	bool static_sources;      /* fill findings.static_sources */
 };
 /* rules_check_pair() for a build with options (NULL: the defaults). */
 void rules_check_pair_opts(struct hp_elf *old, struct hp_elf *new, const struct hp_diff *d,
 			   const struct rules_options *opt, struct findings *out);
+/* One object of a tree: the source file name its statics are known by
+ * (its STT_FILE) and its name in the tree. */
+struct tree_source {
+	const char *source;
+	const char *object;
+};
+/* HP014 on a whole tree: a warning for each source name in referenced
+ * (the source files whose statics a package refers to) that more than one
+ * object of the tree has.  hpbuild reads referenced from its package,
+ * hpverify OLD NEW from findings.static_sources. */
+void rules_check_shared_sources(const struct tree_source *tree, size_t nr_tree,
+				char *const *referenced, size_t nr_referenced, struct findings *out);
+
 /* The rules that can run from a package alone. */
 void rules_check_package(const struct hpk *p, struct findings *out);
 

@@ -606,8 +606,7 @@ void check_never_returns(struct rule_ctx *c)
 	struct decoder d;
 
 	if (!c->old->dwarf || !c->new->dwarf)
-		findings_add_not_run(c->out, xasprintf("HP010: noreturn not read (%s has no DWARF)",
-						       c->old->dwarf ? c->new->path : c->old->path));
+		note_without_dwarf(c);
 	decoder_open(&d);
 	for_each_sym(c->old, o) {
 		const char *why;

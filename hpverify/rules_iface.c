@@ -134,8 +134,7 @@ void check_interface(struct rule_ctx *c)
 	struct entry_facts f;
 
 	if (!c->old->dwarf || !c->new->dwarf)
-		findings_add_not_run(c->out, xasprintf("HP003: signatures not compared (%s has no DWARF)",
-						       c->old->dwarf ? c->new->path : c->old->path));
+		note_without_dwarf(c);
 	entry_facts_init(c, &f);
 	for (size_t i = 0; i < c->d->nr_changes; i++) {
 		const struct hp_change *ch = &c->d->changes[i];
@@ -414,8 +413,7 @@ void check_type_layout(struct rule_ctx *c)
 	struct entry_facts f;
 
 	if (!c->old->dwarf || !c->new->dwarf) {
-		findings_add_not_run(c->out, xasprintf("HP004: type layouts not compared (%s has no DWARF)",
-						       c->old->dwarf ? c->new->path : c->old->path));
+		note_without_dwarf(c);
 		return;
 	}
 	entry_facts_init(c, &f);
@@ -575,11 +573,12 @@ void check_build_mismatch(struct rule_ctx *c)
 	char *msg;
 
 	if (missing) {
-		report(c, "HP011", HPK_SEV_NOTE, c->unit, c->unit, 0,
-		       "%s has no DWARF (%s); not run: HP003 signatures, HP004, HP010 noreturn, HP011 compiler and flags",
-		       missing->path, missing->dwarf_problem ? missing->dwarf_problem : "rebuild with -g");
-		findings_add_not_run(c->out, xasprintf("HP011: compilers and flags not compared (%s has no DWARF)",
-						       missing->path));
+		/* the compiler is still named in .comment; the flags are not */
+		if (c->old->comment && c->new->comment && strcmp(c->old->comment, c->new->comment))
+			report(c, "HP011", HPK_SEV_ERROR, c->unit, c->unit, 0,
+			       "built by different compilers (from .comment; no DWARF): old by \"%s\", new by \"%s\"",
+			       c->old->comment, c->new->comment);
+		note_without_dwarf(c);
 		return;
 	}
 	msg = compare_producers(producer_of(c->old), producer_of(c->new), &severity);
@@ -587,4 +586,22 @@ void check_build_mismatch(struct rule_ctx *c)
 		report(c, "HP011", severity, c->unit, c->unit, 0, "%s", msg);
 		free(msg);
 	}
+}
+
+/*
+ * HP013: gcc -flto -ffat-lto-objects.  The object holds both GIMPLE and
+ * machine code; the model reads the machine code, which is what a link
+ * without -flto uses.  A program linked with -flto runs what the link
+ * stage compiled instead (inlined across objects, renamed, cloned), so the
+ * package may replace code the program does not have.  Example: zlib
+ * built with CFLAGS="-O2 -flto -ffat-lto-objects" and linked with -flto.
+ */
+void check_link_time_optimized(struct rule_ctx *c)
+{
+	const struct hp_elf *e = c->new->lto_fat ? c->new : c->old->lto_fat ? c->old : NULL;
+
+	if (e && packages_anything(c))
+		report(c, "HP013", HPK_SEV_WARNING, c->unit, c->unit, 0,
+		       "%s is a gcc -flto -ffat-lto-objects object: if the program was linked with -flto, its code comes from the link stage, not from this object",
+		       path_tail(e->path));
 }

@@ -85,6 +85,15 @@ const char *unresolved_reloc_why(unsigned type);
 void check_never_returns(struct rule_ctx *c);      /* HP010 (rules_code.c) */
 void check_build_mismatch(struct rule_ctx *c);     /* HP011 (rules_iface.c) */
 void check_new_dependencies(struct rule_ctx *c);   /* HP012 (rules_code.c) */
+void check_link_time_optimized(struct rule_ctx *c); /* HP013 (rules_iface.c) */
+
+/* The one line (findings.not_run) for pairs without DWARF. */
+#define RULES_NOT_RUN_WITHOUT_DWARF \
+	"HP003 signatures, HP004 type layouts, HP010 noreturn, HP011 code-generation flags: " \
+	"not checked on objects without DWARF (rebuild them with -g)"
+void note_without_dwarf(struct rule_ctx *c);
+/* Some new function of the pair goes into the package. */
+bool packages_anything(const struct rule_ctx *c);
 
 /* ---- the rules on a package alone (rules_pkg.c) ---- */
 void check_package(const struct hpk *p, struct findings *out);

@@ -89,7 +89,7 @@ static void test_catalog(void **state)
 	const struct rule_info *c = rule_catalog(&n);
 
 	(void)state;
-	assert_int_equal(n, 12);
+	assert_int_equal(n, 14);
 	for (size_t i = 0; i < n; i++) {
 		char id[32];
 
@@ -101,8 +101,13 @@ static void test_catalog(void **state)
 	}
 	assert_int_equal(rule_by_id("HP010")->severity, HPK_SEV_WARNING);
 	assert_int_equal(rule_by_id("HP012")->severity, HPK_SEV_NOTE);
-	assert_null(rule_by_id("HP013"));
-	assert_null(rule_by_id("hp001"));
+	assert_int_equal(rule_by_id("HP013")->severity, HPK_SEV_WARNING);
+	assert_int_equal(rule_by_id("HP014")->severity, HPK_SEV_WARNING);
+	assert_null(rule_by_id("HP015"));
+	/* ids in any case, as --allow and --explain take them */
+	assert_ptr_equal(rule_by_id("hp001"), &c[0]);
+	assert_ptr_equal(rule_by_id("Hp012"), &c[11]);
+	assert_null(rule_by_id("hp01"));
 	assert_null(rule_by_id(NULL));
 }
 
