@@ -19,10 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "correlate.h"
-#include "diff.h"
 #include "elfobj.h"
 #include "inputs.h"
+#include "pair.h"
 
 const char *verify_severity_name(int severity)
 {
@@ -284,40 +283,18 @@ static void pair_note(struct pair_result *r, char *msg)
 	r->notes[r->nr_notes++] = msg;
 }
 
-static int check_pair(const struct input_pair *ip, struct pair_result *r, struct hp_err *err)
+static void check_rules(struct hp_pair *p, void *arg)
 {
-	struct hp_elf *old, *new;
-	struct hp_diff d;
-
-	if (!ip->old.data || !ip->new.data) {
-		pair_note(r, xasprintf("%s: only in %s; a hotpatch cannot add or remove a whole object, not checked",
-				       ip->old.data ? ip->old.label : ip->new.label, ip->old.data ? "OLD" : "NEW"));
-		return 0;
-	}
-	old = elf_open_mem(ip->old.label, ip->old.data, ip->old.size, err);
-	if (!old)
-		return -1;
-	new = elf_open_mem(ip->new.label, ip->new.data, ip->new.size, err);
-	if (!new) {
-		elf_close(old);
-		return -1;
-	}
-	diff_prepare(old);
-	diff_prepare(new);
-	correlate_pair(old, new);
-	diff_objects(old, new, false, &d);
-	rules_check_pair(old, new, &d, &r->f);
-	r->pairs++;
-	diff_free(&d);
-	elf_close(old);
-	elf_close(new);
-	return 0;
+	(void)arg;
+	rules_check_pair(p, &p->findings);
 }
 
 int verify_pairs(const char *old_path, const char *new_path, const char *const *allow,
 		 size_t nr_allow, struct pair_result *r, struct hp_err *err)
 {
 	struct input_set in;
+	struct hp_pair *pp;
+	struct pair_options popt = { .plan = { .include_line_only = false } };
 	int ret = 0;
 
 	memset(r, 0, sizeof(*r));
@@ -325,8 +302,27 @@ int verify_pairs(const char *old_path, const char *new_path, const char *const *
 		free_inputs(&in);
 		return -1;
 	}
-	for (size_t i = 0; i < in.nr_pairs && ret == 0; i++)
-		ret = check_pair(&in.pairs[i], r, err);
+	/* the pipeline hpbuild runs, one pair at a time */
+	pp = xcalloc(in.nr_pairs ? in.nr_pairs : 1, sizeof(*pp));
+	for (size_t i = 0; i < in.nr_pairs; i++) {
+		const struct input_pair *ip = &in.pairs[i];
+
+		if (ret == 0) {
+			pairs_prepare(ip, 1, &pp[i], 1, &popt, check_rules, NULL);
+			if (pp[i].status < 0) {
+				*err = pp[i].err;
+				ret = -1;
+			} else if (pp[i].status > 0) {
+				pair_note(r, xasprintf("%s: only in %s; a hotpatch cannot add or remove a whole object, not checked",
+						       ip->old.data ? ip->old.label : ip->new.label, ip->old.data ? "OLD" : "NEW"));
+			} else {
+				findings_move(&r->f, &pp[i].findings);
+				r->pairs++;
+			}
+		}
+		pair_close(&pp[i]);
+	}
+	free(pp);
 	free_inputs(&in);
 	if (ret < 0)
 		return -1;
