@@ -22,11 +22,13 @@ static const char usage_text[] =
 	"usage: hpverify [OPTIONS] PATCH.hpk\n"
 	"       hpverify --audit [OPTIONS] PATCH.hpk\n"
 	"       hpverify --base OLD [OPTIONS] PATCH.hpk\n"
-	"       hpverify [OPTIONS] OLD NEW\n"
+	"       hpverify [OPTIONS] OLD NEW [PATCH.hpk]\n"
 	"Check a hotpatch package: integrity, then the safety rules that run\n"
 	"from the package alone.  With OLD and NEW (objects, archives or\n"
 	"directories, paired as hpbuild pairs them): run every safety rule on\n"
-	"the two builds without building a package.\n"
+	"the two builds without building a package; with PATCH.hpk too: prove\n"
+	"that the package, applied to OLD, leaves no path into old code that\n"
+	"changed (the equivalence check, rule HP013).\n"
 	"\n"
 	"  -a, --audit         list everything the package holds: functions with\n"
 	"                      source locations and disassembly (relocations shown\n"
@@ -55,7 +57,7 @@ struct options {
 	const char *base;
 	const char **allow;
 	size_t nr_allow;
-	const char *paths[2];
+	const char *paths[3];
 	int nr_paths;
 };
 
@@ -67,7 +69,7 @@ static int usage_error(const char *msg)
 
 static int check_args(const struct options *o)
 {
-	if (o->nr_paths == 2 && (o->audit || o->base))
+	if (o->nr_paths >= 2 && (o->audit || o->base))
 		return usage_error("--audit and --base take one package, not OLD NEW");
 	if (o->nr_paths == 1 && o->nr_allow)
 		return usage_error("--allow applies to OLD NEW; a package's allowed rules are recorded in it");
@@ -118,10 +120,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		}
 	}
 	o->nr_paths = argc - optind;
-	if (o->nr_paths < 1 || o->nr_paths > 2)
-		return usage_error("expected a package, or OLD and NEW");
-	o->paths[0] = argv[optind];
-	o->paths[1] = o->nr_paths == 2 ? argv[optind + 1] : NULL;
+	if (o->nr_paths < 1 || o->nr_paths > 3)
+		return usage_error("expected a package, or OLD and NEW (and a package)");
+	for (int i = 0; i < o->nr_paths; i++)
+		o->paths[i] = argv[optind + i];
 	return check_args(o);
 }
 
@@ -384,6 +386,7 @@ static int pair_json(const struct options *o, const struct pair_result *r, const
 	json_kv_string(&j, "mode", "pair");
 	json_kv_string(&j, "old", o->paths[0]);
 	json_kv_string(&j, "new", o->paths[1]);
+	json_kv_string(&j, "package", o->paths[2]);
 	json_kv_uint(&j, "pairs", r->pairs);
 	report_strings_json(&j, "notes", r->notes, r->nr_notes);
 	report_findings_json(&j, "findings", v);
@@ -398,12 +401,18 @@ static int run_pairs(const struct options *o)
 	struct hp_err err = { { 0 } };
 	struct pair_result r;
 	struct vfindings v = { 0 };
+	struct hpk *pkg = NULL;
 	int worst, ret = 0, status = HP_EXIT_ERROR;
 
-	worst = verify_pairs(o->paths[0], o->paths[1], o->allow, o->nr_allow, &r, &err);
+	if (o->paths[2] && !(pkg = hpk_read_file(o->paths[2], &err))) {
+		fprintf(stderr, "hpverify: %s\n", err.msg);
+		return HP_EXIT_ERROR;
+	}
+	worst = verify_pairs(o->paths[0], o->paths[1], pkg, o->allow, o->nr_allow, &r, &err);
 	if (worst < 0) {
 		fprintf(stderr, "hpverify: %s\n", err.msg);
 		pair_result_free(&r);
+		hpk_free(pkg);
 		return HP_EXIT_ERROR;
 	}
 	vfindings_add_rules(&v, &r.f);
@@ -428,6 +437,7 @@ static int run_pairs(const struct options *o)
 		status = worst >= HPK_SEV_ERROR ? HP_EXIT_DIFF : HP_EXIT_OK;
 	vfindings_free(&v);
 	pair_result_free(&r);
+	hpk_free(pkg);
 	return status;
 }
 
@@ -440,7 +450,7 @@ int main(int argc, char **argv)
 		free(o.allow);
 		return HP_EXIT_ERROR;
 	}
-	if (o.nr_paths == 2)
+	if (o.nr_paths >= 2)
 		status = run_pairs(&o);
 	else if (o.base)
 		status = run_base(&o);

@@ -283,14 +283,43 @@ static void pair_note(struct pair_result *r, char *msg)
 	r->notes[r->nr_notes++] = msg;
 }
 
-static void check_rules(struct hp_pair *p, void *arg)
+/* Old symbol o is a function package pkg redirects: a replaced function
+ * of that name, and for a static one, of the unit built from o's file. */
+static bool package_redirects(const struct hpk *pkg, const struct hp_elf *old, const struct hp_symbol *o)
 {
-	(void)arg;
-	rules_check_pair(p, &p->findings);
+	for (uint32_t i = 0; i < pkg->nr_funcs; i++) {
+		const struct hpk_func *f = &pkg->funcs[i];
+		const char *src = f->unit < pkg->nr_units ? pkg->units[f->unit].source : NULL;
+
+		if (f->kind != HPK_FUNC_REPLACE || !f->name || strcmp(f->name, o->name))
+			continue;
+		if (is_local_sym(o) && src && old->source_name && strcmp(src, old->source_name))
+			continue;
+		return true;
+	}
+	return false;
 }
 
-int verify_pairs(const char *old_path, const char *new_path, const char *const *allow,
-		 size_t nr_allow, struct pair_result *r, struct hp_err *err)
+/* Every rule with the pair's own plan; or, given a package (arg), the
+ * equivalence check with the functions that package redirects. */
+static void check_rules(struct hp_pair *p, void *arg)
+{
+	const struct hpk *pkg = arg;
+	bool *redirected;
+
+	if (!pkg) {
+		rules_check_pair(p, &p->findings);
+		return;
+	}
+	redirected = xcalloc(p->old->nr_symbols ? p->old->nr_symbols : 1, sizeof(bool));
+	for_each_sym(p->old, o)
+		redirected[o->index] = o->kind == HP_SYM_FUNC && o->sec && package_redirects(pkg, p->old, o);
+	rules_check_equivalence(p, redirected, &p->findings);
+	free(redirected);
+}
+
+int verify_pairs(const char *old_path, const char *new_path, const struct hpk *pkg,
+		 const char *const *allow, size_t nr_allow, struct pair_result *r, struct hp_err *err)
 {
 	struct input_set in;
 	struct hp_pair *pp;
@@ -308,7 +337,7 @@ int verify_pairs(const char *old_path, const char *new_path, const char *const *
 		const struct input_pair *ip = &in.pairs[i];
 
 		if (ret == 0) {
-			pairs_prepare(ip, 1, &pp[i], 1, &popt, check_rules, NULL);
+			pairs_prepare(ip, 1, &pp[i], 1, &popt, check_rules, (void *)pkg);
 			if (pp[i].status < 0) {
 				*err = pp[i].err;
 				ret = -1;
