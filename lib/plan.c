@@ -382,6 +382,19 @@ static void anon_bounds_of(const struct hp_section *sec, uint64_t pos, uint64_t 
 	}
 }
 
+/* Anonymous data runs with its users: it is live when one of them is, or
+ * when no code refers to it at all (a table something else walks, like
+ * __jump_table or a site table in a section of its own). */
+static bool anon_live(const struct anon_src *a, const bool *live)
+{
+	if (!a->nr_users)
+		return true;
+	for (size_t k = 0; k < a->nr_users; k++)
+		if (!a->users[k] || live[primary((struct hp_symbol *)a->users[k])->index])
+			return true;
+	return false;
+}
+
 static bool redirected_at(const bool *redirected, const struct hp_symbol *s)
 {
 	return redirected[s->index] || (s->alias_of && redirected[s->alias_of->index]);
@@ -431,9 +444,7 @@ size_t plan_check(const struct hp_plan *p, const bool *redirected, struct plan_p
 			bool src = false;
 
 			if (anon_of[i] >= 0) {
-				const struct anon_src *a = &anons[anon_of[i]];
-				for (size_t k = 0; k < a->nr_users && !src; k++)
-					src = !a->users[k] || live[primary((struct hp_symbol *)a->users[k])->index];
+				src = anon_live(&anons[anon_of[i]], live);
 			} else {
 				src = !r->from || r->from->kind != HP_SYM_FUNC || live[r->from->index];
 			}
@@ -450,10 +461,7 @@ size_t plan_check(const struct hp_plan *p, const bool *redirected, struct plan_p
 		enum plan_path_kind kind;
 
 		if (anon_of[i] >= 0) {
-			const struct anon_src *a = &anons[anon_of[i]];
-			src = false;
-			for (size_t k = 0; k < a->nr_users && !src; k++)
-				src = !a->users[k] || live[primary((struct hp_symbol *)a->users[k])->index];
+			src = anon_live(&anons[anon_of[i]], live);
 		} else {
 			src = !r->from || r->from->kind != HP_SYM_FUNC || live[r->from->index];
 		}
