@@ -1,30 +1,49 @@
 # hotpatch toolchain: hpdiff, hpbuild, hpverify, hpapply.
 #
-#   make            build the tools (build/)
-#   make demo       install missing build dependencies, build, run a demo
-#   make live-demo  build, then patch a running program and revert it
-#   make check      install missing build dependencies, build with ASan and
-#                   UBSan (build/check/), run every test
-#   make bench      benchmarks (bench/README.md)
-#   make fuzz       run each libFuzzer target for FUZZ_SECONDS
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make              build the tools (build/)
+#   make demo         install missing build dependencies, build, run a demo
+#   make live-demo    build, then patch a running program and revert it
+#   make check        install missing build dependencies, build with ASan and
+#                     UBSan (build/check/), run every test in parallel
+#   make check-fast   unit tests and the fast suites on the plain build, for
+#                     the edit-test loop (no sanitizer rebuild)
+#   make check-stress the live suites many times under a CPU load
+#   make bench        benchmarks (bench/README.md)
+#   make fuzz         run each libFuzzer target for FUZZ_SECONDS
+#   make install      prefix=/usr/local DESTDIR=  (bindir, mandir)
 #
-# Sources are found by wildcard: lib/*.c is the shared library, each tool
-# directory's *.c is its command, tests/unit/test_*.c are cmocka tests.
+# tests/README.md says how to run one suite, one unit test or one fixture.
+#
+# Layering, stated here and enforced by the link: lib/ (libhp.a) is the
+# shared model and pipeline and knows no command; each tool directory is an
+# engine archive (its *.c but main.c) plus its command.  A tool sees the
+# headers of, and links, only itself, the engines listed in its _USES, and
+# lib/ -- in that order, without --start-group, so a dependency that is not
+# listed fails to compile or to link.  tests/e2e/layering.sh checks the
+# includes in make check as well.
 
-PREFIX    ?= /usr/local
-DESTDIR   ?=
-CC        ?= gcc
-BUILD     ?= build
-TOOLS     := hpdiff hpbuild hpverify hpapply
-DWARF_INC := -I/usr/include/libdwarf
+prefix      ?= /usr/local
+exec_prefix ?= $(prefix)
+bindir      ?= $(exec_prefix)/bin
+mandir      ?= $(prefix)/share/man
+DESTDIR     ?=
+CC          ?= gcc
+BUILD       ?= build
+TOOLS       := hpdiff hpbuild hpverify hpapply
+DWARF_INC   := -I/usr/include/libdwarf
+
+# What each tool may use besides lib/, most dependent first.
+hpdiff_USES   :=
+hpverify_USES :=
+hpbuild_USES  := hpverify
+hpapply_USES  :=
 
 WARN      := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2
-BASEFLAGS := -std=gnu11 -g -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Ilib $(DWARF_INC) $(foreach t,$(TOOLS),-I$(t))
+BASEFLAGS := -std=gnu11 -g -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -MMD -MP
 OPT       ?= -O2
 SAN       ?=
 CFLAGS_ALL = $(BASEFLAGS) $(OPT) $(WARN) $(SAN) $(CFLAGS)
-LIBS      := -ldwarf -lelf -lz -lcapstone -lxxhash -pthread
+LIBS      := -Wl,--as-needed -ldwarf -ldw -lelf -lz -lcapstone -lxxhash -lsodium -pthread
 TESTLIBS  := -lcmocka
 
 LIB_SRC   := $(sort $(wildcard lib/*.c))
@@ -35,7 +54,8 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TESTHELP_SRC := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 TESTHELP_OBJ := $(TESTHELP_SRC:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all deps demo live-demo check unit e2e bench fuzz fuzz-replay install clean
+.PHONY: all deps demo live-demo check check-fast check-stress unit-bins bench fuzz \
+	install uninstall clean
 .SECONDARY:
 
 all: $(TOOL_BINS)
@@ -43,41 +63,73 @@ all: $(TOOL_BINS)
 deps:
 	@sh scripts/deps.sh
 
-$(BUILD)/obj/%.o: %.c $(wildcard lib/*.h) $(wildcard */*.h)
+# Include paths by directory: lib/ sees lib/ only; a tool sees itself, its
+# _USES and lib/; the tests see everything.
+incs_of = $(foreach d,$(1) $($(1)_USES),-I$(d)) -Ilib $(DWARF_INC)
+ALL_INCS := $(foreach t,$(TOOLS),-I$(t)) -Ilib $(DWARF_INC)
+
+$(BUILD)/obj/lib/%.o: lib/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	$(CC) $(CFLAGS_ALL) -Ilib $(DWARF_INC) -c $< -o $@
+
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(ALL_INCS) -c $< -o $@
 
 $(BUILD)/libhp.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-# Each tool's engine (its *.c but main.c) is an archive of its own; every
-# command and test links all engines (hpbuild uses hpdiff's, hpverify and
-# hpbuild share the safety rules), grouped so their order does not matter.
-engine_obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(1)/main.c,$(wildcard $(1)/*.c)))
-ENGINE_LIBS := $(foreach t,$(TOOLS),$(BUILD)/lib$(t).a)
-LINK_LIBS = -Wl,--start-group $(ENGINE_LIBS) $(BUILD)/libhp.a -Wl,--end-group $(LIBS)
+# engine_obj TOOL: its objects but main's.  engine_libs TOOL: the archives
+# it links, in link order (itself, its _USES, lib/).
+engine_obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(1)/main.c,$(sort $(wildcard $(1)/*.c))))
+engine_libs = $(foreach d,$(1) $($(1)_USES),$(BUILD)/lib$(d).a) $(BUILD)/libhp.a
 
 define tool_rule
+$(BUILD)/obj/$(1)/%.o: $(1)/%.c
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS_ALL) $(call incs_of,$(1)) -c $$< -o $$@
 $(BUILD)/lib$(1).a: $(call engine_obj,$(1))
 	@rm -f $$@
 	ar rcs $$@ $$^
-$(BUILD)/$(1): $(BUILD)/obj/$(1)/main.o $(ENGINE_LIBS) $(BUILD)/libhp.a
-	$$(CC) $$(CFLAGS_ALL) -o $$@ $$< $$(LINK_LIBS)
+$(BUILD)/$(1): $(BUILD)/obj/$(1)/main.o $(call engine_libs,$(1))
+	$$(CC) $$(CFLAGS_ALL) -o $$@ $$< $(call engine_libs,$(1)) $$(LIBS)
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TESTHELP_OBJ) $(ENGINE_LIBS) $(BUILD)/libhp.a
+# The unit tests may test any layer: every engine, most dependent first.
+TEST_LIBS := $(foreach d,hpbuild hpverify hpdiff hpapply,$(BUILD)/lib$(d).a) $(BUILD)/libhp.a
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TESTHELP_OBJ) $(TEST_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(TESTHELP_OBJ) $(LINK_LIBS) $(TESTLIBS)
-
-# make check: everything under AddressSanitizer and UBSan, in build/check.
-CHECK_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-check: deps
-	@$(MAKE) --no-print-directory BUILD=build/check OPT=-O1 SAN="$(CHECK_SAN)" all unit-bins
-	@BUILD=build/check sh tests/run.sh
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(TESTHELP_OBJ) $(TEST_LIBS) $(LIBS) $(TESTLIBS)
 
 unit-bins: $(UNIT_BINS)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# make check: everything under AddressSanitizer and UBSan, in build/check,
+# suites in parallel (JOBS, default the number of CPUs).  tests/run.sh
+# keeps every suite's log in build/check/logs/.
+CHECK_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+JOBS ?= $(NPROC)
+check: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/check OPT=-O1 SAN="$(CHECK_SAN)" all unit-bins
+	@BUILD=build/check sh tests/run.sh -j $(JOBS) $(SUITES)
+
+# make check-fast: the plain build (build/), the unit tests and the suites
+# that take seconds; the live suites and the slow fixture sweeps are left
+# to make check.
+FAST_SUITES := unit docs layering hpverify fuzz-replay
+check-fast: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) all unit-bins
+	@BUILD=$(BUILD) sh tests/run.sh -j $(JOBS) $(FAST_SUITES)
+
+# make check-stress: the suites that drive live processes, STRESS_RUNS
+# times each under STRESS_LOAD (tests/stress.sh).
+check-stress: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/check OPT=-O1 SAN="$(CHECK_SAN)" all unit-bins
+	@BUILD=build/check sh tests/stress.sh
 
 demo: deps all
 	@sh scripts/demo.sh $(BUILD)
@@ -92,10 +144,14 @@ fuzz: deps
 	@sh fuzz/run.sh $${FUZZ_SECONDS:-600}
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
-	install -m 755 $(TOOL_BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 644 man/man5/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man5
+	install -m 755 $(TOOL_BINS) $(DESTDIR)$(bindir)/
+	install -m 644 man/man1/*.1 $(DESTDIR)$(mandir)/man1/
+	install -m 644 man/man5/*.5 $(DESTDIR)$(mandir)/man5/
+
+uninstall:
+	rm -f $(foreach t,$(TOOLS),$(DESTDIR)$(bindir)/$(t))
+	rm -f $(patsubst man/%,$(DESTDIR)$(mandir)/%,$(wildcard man/man1/*.1 man/man5/*.5))
 
 clean:
 	rm -rf build

@@ -1,6 +1,7 @@
 #!/bin/sh
 # hpapply.sh - what applying a package costs the running program: how long
-# hpapply keeps its threads stopped, and how long hpapply takes in all.
+# hpapply keeps its threads stopped, and how long hpapply takes in all,
+# side by side with what a restart of the same program costs.
 #
 #   sh bench/hpapply.sh BUILD_DIR [RUNS]
 #
@@ -8,12 +9,15 @@
 # from tests/e2e/hpapply/): "1 thread", the body case's loop (main.c,
 # sleeping 10 ms between calls), and "N threads", tests/e2e/hpapply/
 # threads.c with N threads calling the patched function all the time, for
-# N in $BENCH_HPAPPLY_THREADS.  The package is the body case's
+# N in $BENCH_HPAPPLY_THREADS (default "6 34").  The package is the body case's
 # (body/old.c -> body/new.c).  For each program, RUNS (default 50) applies
 # and reverts, each with --json: stopped_ns is the time the threads were
 # stopped (every stop of the run, retries included), total_ns the whole
 # run of hpapply but for reading the package, and the wall time of the
-# hpapply command (process start, package read, everything).
+# hpapply command (process start, package read, everything).  "restart"
+# is the same program started again: from the start of the command to its
+# first line of output (its first answer), the least a restart stops it
+# for (a real service adds its stop and its warm-up).
 #
 # Prints a markdown table of medians and maxima, in milliseconds, and
 # writes the raw figures to bench/work/hpapply.txt (one line per run:
@@ -29,7 +33,7 @@ build=$(cd "$1" && pwd)
 runs=${2:-50}
 here=$(cd "$(dirname "$0")" && pwd)
 src=$here/../tests/e2e/hpapply
-threads=${BENCH_HPAPPLY_THREADS:-4 32}
+threads=${BENCH_HPAPPLY_THREADS:-6 34}
 cflags="-O2 -g -ffunction-sections -fdata-sections"
 mkdir -p "$here/work"
 raw=$here/work/hpapply.txt
@@ -79,13 +83,35 @@ one() {
 	     "$((t1 - t0)) $(json_field "$tmp/json" checks)" >>"$raw"
 }
 
+# restart NAME CMD...: RUNS starts of the program, each timed until its
+# first line of output, then killed
+restart() {
+	r_name=$1
+	shift
+	i=0
+	while [ $i -lt "$runs" ]; do
+		rm -f "$tmp/out"
+		t0=$(now_ns)
+		"$@" >"$tmp/out" 2>&1 &
+		pid=$!
+		until [ -s "$tmp/out" ]; do :; done
+		t1=$(now_ns)
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null || true
+		pid=""
+		echo "$r_name restart $((t1 - t0)) $((t1 - t0)) $((t1 - t0)) 0" >>"$raw"
+		i=$((i + 1))
+	done
+}
+
 # bench_program NAME CMD...: start it, RUNS applies and reverts
 bench_program() {
 	b_name=$1
 	shift
-	"$@" >/dev/null 2>&1 &
+	restart "$b_name" "$@"
+	"$@" >"$tmp/out" 2>&1 &
 	pid=$!
-	sleep 0.2
+	until [ -s "$tmp/out" ]; do sleep 0.01; done
 	i=0
 	while [ $i -lt "$runs" ]; do
 		one "$b_name" apply "$build/hpapply" --json -p "$pid" "$tmp/p.hpk"
@@ -114,11 +140,13 @@ echo
 echo "| program | action | stopped median | stopped max | hpapply median | hpapply max | command median | command max |"
 echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 for p in 1-thread $(for n in $threads; do echo "$n-threads"; done); do
-	for a in apply revert; do
+	for a in apply revert restart; do
 		set -- $(stats "$p" "$a" 3) $(stats "$p" "$a" 4) $(stats "$p" "$a" 5)
 		echo "| $p | $a | $1 | $2 | $3 | $4 | $5 | $6 |"
 	done
 done
 echo
 echo "stopped: every stop of one run (retries included); hpapply: the run without reading"
-echo "the package; command: the whole hpapply process.  Raw figures: bench/work/hpapply.txt"
+echo "the package; command: the whole hpapply process; restart: the program started again,"
+echo "until its first line of output (all three columns the same).  Load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Raw figures: bench/work/hpapply.txt"

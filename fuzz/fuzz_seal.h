@@ -20,7 +20,7 @@
 #include "util.h"
 
 /* A copy of data (size bytes) with the file size, the table-of-contents
- * checksums of every section inside the file, the id and the whole-file
+ * checksums of every section inside the file, the digest and id, and the whole-file
  * checksum recomputed.  Input too short or without the magic is copied
  * unchanged.  The caller frees. */
 static inline uint8_t *fuzz_sealed_copy(const uint8_t *data, size_t size)
@@ -32,7 +32,7 @@ static inline uint8_t *fuzz_sealed_copy(const uint8_t *data, size_t size)
 		abort();
 	if (size)
 		memcpy(img, data, size);
-	if (size < HDR_SIZE || memcmp(img, HPK_MAGIC, HPK_MAGIC_SIZE) != 0)
+	if (size < HDR_SIZE_1_0 || memcmp(img, HPK_MAGIC, HPK_MAGIC_SIZE) != 0)
 		return img;
 	put_le(img + HDR_FILE_SIZE, size, 8);
 	header_size = get_le(img + HDR_HEADER_SIZE, 2);
@@ -47,8 +47,8 @@ static inline uint8_t *fuzz_sealed_copy(const uint8_t *data, size_t size)
 		if (off <= size && len <= size - off)
 			put_le(img + at + TOC_CHECKSUM, XXH3_64bits(img + off, (size_t)len), 8);
 	}
-	/* fields hashed with the id zeroed, then with the checksum zeroed */
-	hpk_file_hash(img, size, 1, img + HDR_ID);
+	/* the id (and digest) first, then the checksum over them */
+	hpk_seal_id(img, size);
 	hpk_file_hash(img, size, 0, img + HDR_CHECKSUM);
 	return img;
 }

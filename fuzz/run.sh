@@ -39,10 +39,11 @@ usage() {
 # build_target T: the engines with the Makefile's own rules (CC=clang,
 # build/fuzz), then T linked with libFuzzer's main.
 build_target() {
-	bt_libs=$B/libhp.a
+	bt_libs=
 	for e in $(target_engines "$1"); do
-		bt_libs="$B/lib$e.a $bt_libs"
+		bt_libs="$bt_libs $B/lib$e.a"
 	done
+	bt_libs="$bt_libs $B/libhp.a"
 	# make does not rebuild on a change of flags: start over when they change
 	mkdir -p $B
 	if [ "$(cat $B/flags 2>/dev/null)" != "$SAN_LIB" ]; then
@@ -55,7 +56,7 @@ build_target() {
 		CFLAGS="-Wno-error" $bt_libs || return 1
 	# shellcheck disable=SC2086
 	clang $BASE $INCS $SAN_BIN -Wall -Wextra -Wno-unused-parameter \
-		-o "$B/$1" "fuzz/$1.c" -Wl,--start-group $bt_libs -Wl,--end-group $FUZZ_SYSLIBS
+		-o "$B/$1" "fuzz/$1.c" $bt_libs $FUZZ_SYSLIBS
 }
 
 # run_target T SECONDS: fuzz; prints a summary line, returns 1 on a finding.

@@ -6,18 +6,18 @@
 # audit listing) is skipped with a note rather than failing the build:
 # see "Missing targets" in fuzz/README.md.
 
-FUZZ_TARGETS="fuzz_elf fuzz_diff fuzz_hpk fuzz_audit"
+FUZZ_TARGETS="fuzz_elf fuzz_diff fuzz_hpk fuzz_audit fuzz_minisign"
 
 # Libraries every target links after the tool engines.
-FUZZ_SYSLIBS="-ldwarf -lelf -lz -lcapstone -lxxhash"
+FUZZ_SYSLIBS="-ldwarf -lelf -lz -lcapstone -lxxhash -lsodium"
 
 # target_engines T: the tool engine archives (lib<tool>.a) T needs besides
-# libhp.a.
+# libhp.a, in link order (most dependent first, as the Makefile's _USES).
 target_engines() {
 	case $1 in
 	fuzz_elf|fuzz_diff) echo hpdiff ;;
-	fuzz_hpk) echo "" ;;
-	fuzz_audit) echo "hpverify hpbuild hpdiff" ;;
+	fuzz_hpk|fuzz_minisign) echo "" ;;
+	fuzz_audit) echo "hpbuild hpverify hpdiff" ;;
 	esac
 }
 
@@ -27,6 +27,7 @@ target_missing() {
 	[ -f "fuzz/$1.c" ] || { echo "fuzz/$1.c"; return; }
 	case $1 in
 	fuzz_hpk) [ -f lib/hpk.c ] || echo "lib/hpk.c" ;;
+	fuzz_minisign) [ -f lib/pkgsig.c ] || echo "lib/pkgsig.c" ;;
 	fuzz_audit)
 		for f in hpverify/audit*.c; do
 			[ -f "$f" ] && return
@@ -41,5 +42,6 @@ target_dict() {
 	case $1 in
 	fuzz_elf|fuzz_diff) echo fuzz/elf.dict ;;
 	fuzz_hpk|fuzz_audit) [ -f fuzz/hpk.dict ] && echo fuzz/hpk.dict ;;
+	fuzz_minisign) echo fuzz/minisign.dict ;;
 	esac
 }

@@ -1,24 +1,36 @@
 /*
  * main.c - the hpapply command: apply a hotpatch package to a running
- * process, list what is applied, revert a package.  Exit 0 done, 1 refused
+ * process, list what is applied, revert a package, repair what a run that
+ * did not finish left.  Exit 0 done, 1 refused
  * (a check failed; the process is untouched), 2 error.
  *
- * The package is read and checked completely (hpk_read_file) before the
- * process is looked at: a corrupt or hostile package never touches it.
+ * The package is read and checked completely (hpk_read_file), and its
+ * pinned id (--expect-id) and signature (--key, --keys, or the system key
+ * directory) checked, before the process is looked at: a corrupt, hostile
+ * or unsigned package never touches it.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hpk.h"
 #include "json.h"
+#include "pkgsig.h"
 #include "session.h"
+
+/* The system's trusted keys: when this directory exists, hpapply applies
+ * only packages signed by one of its NAME.pub keys.  HOTPATCH_KEYS_DIR
+ * names another directory instead (tests, installations elsewhere). */
+#define SYSTEM_KEYS_DIR "/etc/hotpatch/keys"
+#define KEYS_DIR_ENV "HOTPATCH_KEYS_DIR"
 
 static const char usage_text[] =
 	"usage: hpapply -p PID [OPTIONS] PATCH.hpk\n"
 	"       hpapply -p PID --list [--json]\n"
 	"       hpapply -p PID --revert [ID] [OPTIONS]\n"
+	"       hpapply -p PID --repair [OPTIONS]\n"
 	"Apply a hotpatch package to a running process, list the packages applied\n"
 	"to it, or take one back.  The process needs no cooperation: hpapply\n"
 	"attaches with ptrace, stops every thread while it changes code, and\n"
@@ -28,6 +40,8 @@ static const char usage_text[] =
 	"  -l, --list             list the packages applied to the process\n"
 	"  -r, --revert [ID]      revert the package whose id starts with ID\n"
 	"                         (default: the one applied last)\n"
+	"      --repair           finish what an hpapply that did not finish left:\n"
+	"                         roll back a pending apply, complete a revert\n"
 	"  -n, --dry-run          do every check (the threads are stopped for the\n"
 	"                         stack check), change nothing\n"
 	"  -t, --timeout MS       wait up to MS milliseconds for a moment when no\n"
@@ -35,19 +49,30 @@ static const char usage_text[] =
 	"      --module FILE      patch only the mapped file FILE (path or file name)\n"
 	"      --symbols FILE     an unstripped copy or debug file of a stripped\n"
 	"                         module, matched by build id; repeatable\n"
+	"  -k, --key PUBKEY       apply only a package signed (PATCH.hpk.minisig) by\n"
+	"                         the minisign public key PUBKEY; repeatable\n"
+	"      --keys DIR         the same with every DIR/NAME.pub (default, when\n"
+	"                         it exists: " SYSTEM_KEYS_DIR ", or $" KEYS_DIR_ENV ")\n"
+	"      --expect-id ID     apply only the package with this id (32 hex\n"
+	"                         digits) or digest (64)\n"
 	"      --allow-seccomp    patch a process that runs under a seccomp filter\n"
 	"                         (the filter must allow mmap, mprotect, munmap,\n"
-	"                         memfd_create, ftruncate and close)\n"
+	"                         memfd_create, ftruncate, close and getpid)\n"
 	"  -j, --json             print the result as JSON (format \"hpapply-1\")\n"
 	"  -v, --verbose          also print addresses and how long threads stopped\n"
 	"  -q, --quiet            print nothing on success\n"
 	"  -h, --help             print this help and exit\n"
 	"  -V, --version          print the version and exit\n"
 	"\n"
-	"Exit status: 0 done, 1 refused (a check failed; the process is as it\n"
-	"was), 2 error.\n";
+	"If hpapply is killed, the process runs on; a later --list shows what\n"
+	"was left half done and --repair finishes it.\n"
+	"\n"
+	"Exit status: 0 done, 1 refused (a check failed, including a missing or\n"
+	"bad signature or another id; the process is as it was), 2 error\n"
+	"(including an unreadable key; also: another hpapply is working on the\n"
+	"process, or a package is left pending or reverting: run --repair).\n";
 
-enum mode { MODE_APPLY, MODE_LIST, MODE_REVERT };
+enum mode { MODE_APPLY, MODE_LIST, MODE_REVERT, MODE_REPAIR };
 
 struct options {
 	enum mode mode;
@@ -56,6 +81,10 @@ struct options {
 	const char *revert_id;
 	bool json, verbose, quiet;
 	const char **symbols;
+	const char **keys;       /* --key */
+	size_t nr_keys;
+	const char *keys_dir;    /* --keys */
+	const char *expect_id;
 	struct hpapply_options engine;
 };
 
@@ -78,11 +107,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "revert", no_argument, NULL, 'r' },
+		{ "repair", no_argument, NULL, 'R' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "module", required_argument, NULL, 'M' },
 		{ "symbols", required_argument, NULL, 'S' },
 		{ "allow-seccomp", no_argument, NULL, 'C' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "keys", required_argument, NULL, 'K' },
+		{ "expect-id", required_argument, NULL, 'E' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -96,7 +129,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->pid = -1;
 	o->engine.timeout_ms = 2000;
 	opterr = 0;   /* one line of our own instead of getopt's */
-	while ((c = getopt_long(argc, argv, ":p:lrnt:jvqhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:lrnt:k:jvqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_number("-p", optarg, 0x3fffffff, &o->pid) < 0)
@@ -104,6 +137,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'l': o->mode = MODE_LIST; break;
 		case 'r': o->mode = MODE_REVERT; break;
+		case 'R': o->mode = MODE_REPAIR; break;
 		case 'n': o->engine.dry_run = true; break;
 		case 't':
 			if (parse_number("--timeout", optarg, 3600000, &v) < 0)
@@ -117,6 +151,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->engine.symbol_files = o->symbols;
 			break;
 		case 'C': o->engine.allow_seccomp = true; break;
+		case 'k':
+			o->keys = xrealloc(o->keys, (o->nr_keys + 1) * sizeof(char *));
+			o->keys[o->nr_keys++] = optarg;
+			break;
+		case 'K': o->keys_dir = optarg; break;
+		case 'E': o->expect_id = optarg; break;
 		case 'j': o->json = true; break;
 		case 'v': o->verbose = true; break;
 		case 'q': o->quiet = true; break;
@@ -139,8 +179,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, "hpapply: expected one PATCH.hpk, or --list, or --revert (see hpapply --help)\n");
 		return -1;
 	}
-	if ((o->mode == MODE_REVERT && rest > 1) || (o->mode == MODE_LIST && rest)) {
+	if ((o->mode == MODE_REVERT && rest > 1) || ((o->mode == MODE_LIST || o->mode == MODE_REPAIR) && rest)) {
 		fprintf(stderr, "hpapply: unexpected argument '%s' (see hpapply --help)\n", argv[argc - 1]);
+		return -1;
+	}
+	if (o->mode != MODE_APPLY && (o->nr_keys || o->keys_dir || o->expect_id)) {
+		fprintf(stderr, "hpapply: --key, --keys and --expect-id check a package to apply (see hpapply --help)\n");
 		return -1;
 	}
 	if (o->mode == MODE_APPLY)
@@ -150,11 +194,75 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/* ---- trust ---- */
+
+/* Without keys hpapply behaves as it always did, but says so, once, when
+ * it applied (or, --dry-run, could apply) the package. */
+static void note_unchecked(const struct options *o)
+{
+	char *sig = xasprintf("%s%s", o->package, PKGSIG_SUFFIX);
+
+	if (access(sig, F_OK) == 0)
+		fprintf(stderr, "hpapply: note: %s is signed, but no key is configured (--key, --keys, %s): "
+			"its signature is not checked\n", o->package, SYSTEM_KEYS_DIR);
+	else
+		fprintf(stderr, "hpapply: note: %s is unsigned (no %s); no key is configured, so it is applied unchecked\n",
+			o->package, sig);
+	free(sig);
+}
+
+/* --keys, or else the system directory when it exists. */
+static const char *keys_dir(const struct options *o)
+{
+	const char *dir = getenv(KEYS_DIR_ENV);
+
+	if (o->keys_dir || o->nr_keys)
+		return o->keys_dir;
+	dir = dir && *dir ? dir : SYSTEM_KEYS_DIR;
+	return access(dir, F_OK) == 0 ? dir : NULL;
+}
+
+/*
+ * The trust policy, before the process is looked at: the pinned id, then
+ * the signature when keys are configured.  HP_EXIT_OK (signer says who
+ * signed, "" when no key is configured: the caller says so once the
+ * package is applied), HP_EXIT_DIFF (refused) or HP_EXIT_ERROR (a key
+ * cannot be read).
+ */
+static int check_trust(const struct options *o, const struct hpk *p, char signer[17], struct hp_err *err)
+{
+	struct keyring kr = { 0 };
+	struct pkgsig_result r;
+	const char *dir = keys_dir(o);
+	int status = HP_EXIT_OK;
+
+	signer[0] = '\0';
+	if (o->expect_id && hpk_expect_id(p, o->package, o->expect_id, err) < 0)
+		return HP_EXIT_DIFF;
+	if (!o->nr_keys && !dir)
+		return HP_EXIT_OK;
+	for (size_t i = 0; i < o->nr_keys && status == HP_EXIT_OK; i++)
+		if (keyring_add_file(&kr, o->keys[i], err) < 0)
+			status = HP_EXIT_ERROR;
+	if (status == HP_EXIT_OK && dir && keyring_add_dir(&kr, dir, err) < 0)
+		status = HP_EXIT_ERROR;
+	if (status == HP_EXIT_OK) {
+		if (pkgsig_check(o->package, p, &kr, &r, err) < 0)
+			status = HP_EXIT_DIFF;
+		else
+			memcpy(signer, r.key_id, 17);
+		pkgsig_result_free(&r);
+	}
+	keyring_free(&kr);
+	return status;
+}
+
 /* ---- text ---- */
 
 static const char *mode_verb(const struct options *o)
 {
-	return o->mode == MODE_APPLY ? "apply" : o->mode == MODE_REVERT ? "revert" : "list";
+	return o->mode == MODE_APPLY ? "apply" : o->mode == MODE_REVERT ? "revert" :
+	       o->mode == MODE_REPAIR ? "repair" : "list";
 }
 
 static void print_func_names(const struct outcome_func *f, size_t n)
@@ -162,6 +270,17 @@ static void print_func_names(const struct outcome_func *f, size_t n)
 	for (size_t i = 0; i < n; i++)
 		printf("%s%s", i ? ", " : "", f[i].name);
 	printf("\n");
+}
+
+/* The stacks the last check did not unwind to the end, and what it did. */
+static void print_unwind_notes(FILE *f, const char *notes)
+{
+	for (const char *p = notes; p && *p;) {
+		size_t len = strcspn(p, "\n");
+
+		fprintf(f, "  stack      %.*s\n", (int)len, p);
+		p += len + (p[len] == '\n');
+	}
 }
 
 static void print_verbose(const struct outcome *out)
@@ -176,6 +295,7 @@ static void print_verbose(const struct outcome *out)
 	printf("  threads    %zu, stopped %.3f ms in all (longest %.3f ms), %u check%s; %.3f ms in all\n",
 	       out->threads, out->stopped_ns / 1e6, out->longest_stop_ns / 1e6, out->attempts,
 	       out->attempts == 1 ? "" : "s", out->total_ns / 1e6);
+	print_unwind_notes(stdout, out->unwind_notes);
 }
 
 static void print_retained(const struct record *r)
@@ -193,9 +313,20 @@ static void print_text(const struct options *o, const struct outcome *out)
 {
 	const char *dry = o->engine.dry_run ? "dry run: " : "";
 
+	if (o->mode == MODE_REPAIR) {
+		if (!out->repaired)
+			printf("%sprocess %ld: nothing to repair\n", dry, o->pid);
+		else
+			printf("%sprocess %ld: %s %u package entr%s (%u rolled back, %u completed)\n", dry, o->pid,
+			       o->engine.dry_run ? "can repair" : "repaired", out->repaired,
+			       out->repaired == 1 ? "y" : "ies", out->rolled_back, out->repaired - out->rolled_back);
+		return;
+	}
 	if (o->mode == MODE_LIST) {
 		const struct record *r = &out->listed;
 
+		if (out->busy_pid)
+			printf("process %ld: hpapply (pid %d) is working on it now\n", o->pid, out->busy_pid);
 		if (!r->nr_pkgs) {
 			printf("process %ld: no package applied\n", o->pid);
 			print_retained(r);
@@ -210,7 +341,12 @@ static void print_text(const struct options *o, const struct outcome *out)
 			       r->pkgs[i].nr_funcs == 1 ? "" : "s");
 			for (uint32_t k = 0; k < r->pkgs[i].nr_funcs; k++)
 				printf(" %s", r->pkgs[i].funcs[k].name);
+			if (rec_pkg_unfinished(&r->pkgs[i]))
+				printf("  [%s: left by hpapply pid %u%s]", rec_state_name(r->pkgs[i].state),
+				       r->pkgs[i].pid, out->busy_pid ? "" : "; run hpapply --repair");
 			printf("\n");
+			printf("  signer   %s\n", r->pkgs[i].signer && r->pkgs[i].signer[0] ? r->pkgs[i].signer
+				: "none (applied without a signature check)");
 			if (o->verbose)
 				printf("  memory 0x%llx, %llu bytes; built by %s\n",
 				       (unsigned long long)r->pkgs[i].region,
@@ -227,6 +363,8 @@ static void print_text(const struct options *o, const struct outcome *out)
 		       o->engine.dry_run ? "can revert" : "reverted", out->id, o->pid, out->module);
 	printf("  %-10s ", o->mode == MODE_APPLY ? "replaced" : "restored");
 	print_func_names(out->funcs, out->nr_funcs);
+	if (o->mode == MODE_APPLY && o->engine.signer && o->engine.signer[0])
+		printf("  %-10s key %s\n", "signed by", o->engine.signer);
 	if (out->retired[0])
 		printf("  %-10s %s (%s)\n", "retired", out->retired,
 		       o->engine.dry_run ? "would be replaced by this one" : "replaced by this one");
@@ -277,12 +415,14 @@ static void json_list(struct json *j, const struct record *r)
 		hpk_id_to_hex(p->id, id);
 		json_begin_object(j);
 		json_kv_string(j, "id", id);
+		json_kv_string(j, "state", rec_state_name(p->state));
 		json_kv_uint(j, "sequence", p->seq);
 		json_kv_string(j, "module", p->module);
 		json_hex(j, "module_base", p->module_bias);
 		json_hex(j, "region", p->region);
 		json_kv_uint(j, "region_size", p->region_size);
 		json_kv_string(j, "tool", p->tool);
+		json_kv_string(j, "signer", p->signer && p->signer[0] ? p->signer : NULL);
 		json_key(j, "functions");
 		json_begin_array(j);
 		for (uint32_t k = 0; k < p->nr_funcs; k++) {
@@ -313,7 +453,29 @@ static void json_list(struct json *j, const struct record *r)
 	json_end_array(j);
 }
 
-static const char *result_name(const struct options *o, int status)
+/* One string per line of notes. */
+static void json_unwind_notes(struct json *j, const char *notes)
+{
+	json_key(j, "unwind_fallbacks");
+	json_begin_array(j);
+	for (const char *p = notes; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char *line = xstrndup(p, len);
+
+		json_string(j, line);
+		free(line);
+		p += len + (nl != NULL);
+	}
+	json_end_array(j);
+}
+
+static const char *out_repaired_name(const struct outcome *out)
+{
+	return out->repaired ? "repaired" : "nothing";
+}
+
+static const char *result_name(const struct options *o, const struct outcome *out, int status)
 {
 	if (status == HP_EXIT_DIFF)
 		return "refused";
@@ -321,6 +483,8 @@ static const char *result_name(const struct options *o, int status)
 		return "error";
 	if (o->mode == MODE_LIST)
 		return "listed";
+	if (o->mode == MODE_REPAIR)
+		return o->engine.dry_run ? "checked" : out_repaired_name(out);
 	if (o->engine.dry_run)
 		return "checked";
 	return o->mode == MODE_APPLY ? "applied" : "reverted";
@@ -338,12 +502,22 @@ static void print_json(const struct options *o, const struct outcome *out, int s
 	json_kv_string(&j, "action", mode_verb(o));
 	json_kv_int(&j, "pid", o->pid);
 	json_kv_bool(&j, "dry_run", o->engine.dry_run);
-	json_kv_string(&j, "result", result_name(o, status));
+	json_kv_string(&j, "result", result_name(o, out, status));
 	json_kv_string(&j, "message", status == HP_EXIT_OK ? NULL : err->msg);
 	if (o->mode == MODE_LIST) {
+		json_kv_int(&j, "busy_pid", out->busy_pid);
 		json_list(&j, &out->listed);
+	} else if (o->mode == MODE_REPAIR) {
+		json_kv_uint(&j, "repaired", out->repaired);
+		json_kv_uint(&j, "rolled_back", out->rolled_back);
+		json_kv_uint(&j, "threads", out->threads);
+		json_kv_uint(&j, "stopped_ns", out->stopped_ns);
+		json_kv_uint(&j, "longest_stop_ns", out->longest_stop_ns);
+		json_kv_uint(&j, "total_ns", out->total_ns);
 	} else {
 		json_kv_string(&j, "package", out->id[0] ? out->id : NULL);
+		if (o->mode == MODE_APPLY)
+			json_kv_string(&j, "signer", o->engine.signer && o->engine.signer[0] ? o->engine.signer : NULL);
 		json_kv_string(&j, "module", out->module);
 		if (out->module)
 			json_hex(&j, "module_base", out->module_bias);
@@ -360,6 +534,7 @@ static void print_json(const struct options *o, const struct outcome *out, int s
 		json_kv_string(&j, "warning", out->warning);
 		json_kv_uint(&j, "threads", out->threads);
 		json_kv_uint(&j, "checks", out->attempts);
+		json_unwind_notes(&j, out->unwind_notes);
 		json_kv_uint(&j, "stopped_ns", out->stopped_ns);
 		json_kv_uint(&j, "longest_stop_ns", out->longest_stop_ns);
 		json_kv_uint(&j, "total_ns", out->total_ns);
@@ -376,22 +551,34 @@ int main(int argc, char **argv)
 	struct hp_err err = { { 0 } };
 	struct outcome out = { 0 };
 	struct hpk *p = NULL;
+	char signer[17] = "";
 	int status;
 
 	if (parse_args(argc, argv, &o) < 0) {
 		free(o.symbols);
+		free(o.keys);
 		return HP_EXIT_ERROR;
 	}
 	if (o.mode == MODE_APPLY) {
 		p = hpk_read_file(o.package, &err);
-		status = p ? hpapply_apply((pid_t)o.pid, p, &o.engine, &out, &err) : HP_EXIT_ERROR;
+		status = p ? check_trust(&o, p, signer, &err) : HP_EXIT_ERROR;
+		o.engine.signer = signer;
+		if (status == HP_EXIT_OK)
+			status = hpapply_apply((pid_t)o.pid, p, &o.engine, &out, &err);
+		/* one line for a refusal; the note only for what was applied */
+		if (status == HP_EXIT_OK && !signer[0] && !o.quiet)
+			note_unchecked(&o);
 	} else if (o.mode == MODE_REVERT) {
 		status = hpapply_revert((pid_t)o.pid, o.revert_id, &o.engine, &out, &err);
+	} else if (o.mode == MODE_REPAIR) {
+		status = hpapply_repair((pid_t)o.pid, &o.engine, &out, &err);
 	} else {
 		status = hpapply_list((pid_t)o.pid, &o.engine, &out, &err);
 	}
 	if (status != HP_EXIT_OK)
 		fprintf(stderr, "hpapply: %s\n", err.msg[0] ? err.msg : "failed");
+	if (status == HP_EXIT_DIFF && o.verbose && !o.json)
+		print_unwind_notes(stderr, out.unwind_notes);
 	if (out.warning)
 		fprintf(stderr, "hpapply: warning: %s\n", out.warning);
 	if (o.json)
@@ -401,5 +588,6 @@ int main(int argc, char **argv)
 	outcome_free(&out);
 	hpk_free(p);
 	free(o.symbols);
+	free(o.keys);
 	return status;
 }

@@ -161,7 +161,7 @@ static int read_phdrs(struct module *mod, Elf *e, struct hp_err *err)
 {
 	size_t n;
 	bool first = true;
-	uint64_t lo = 0, hi = 0, first_vaddr = 0;
+	uint64_t lo = 0, hi = 0, first_vaddr = 0, exec_end = 0;
 
 	if (elf_getphdrnum(e, &n) < 0)
 		return hp_err_set(err, "%s: no program headers: %s", mod->path, elf_errmsg(-1));
@@ -187,6 +187,8 @@ static int read_phdrs(struct module *mod, Elf *e, struct hp_err *err)
 			lo = ph.p_vaddr;
 		if (ph.p_vaddr + ph.p_memsz > hi)
 			hi = ph.p_vaddr + ph.p_memsz;
+		if ((ph.p_flags & PF_X) && ph.p_vaddr + ph.p_memsz > exec_end)
+			exec_end = ph.p_vaddr + ph.p_memsz;
 	}
 	if (first)
 		return hp_err_set(err, "%s: no PT_LOAD segment", mod->path);
@@ -196,6 +198,7 @@ static int read_phdrs(struct module *mod, Elf *e, struct hp_err *err)
 	mod->bias = mod->map_start - first_vaddr;
 	mod->lo = mod->bias + (lo & ~0xfffULL);
 	mod->hi = mod->bias + hi;
+	mod->exec_end = exec_end ? mod->bias + exec_end : 0;
 	return 0;
 }
 
@@ -502,6 +505,37 @@ bool module_symbol_starts_within(const struct module *mod, uint64_t value, uint6
 		if (s->defined && !s->absolute && s->value > value && s->value < value + len &&
 		    (s->type == STT_FUNC || s->type == STT_GNU_IFUNC || s->type == STT_NOTYPE))
 			return true;
+	}
+	return false;
+}
+
+bool module_exec_slack(const struct module *mod, const struct proc_maps *m, uint64_t len, uint64_t *addr)
+{
+	uint64_t lo = (mod->exec_end + 15) & ~15ULL, hi = (mod->exec_end + 4095) & ~4095ULL;
+	const struct mapping *mp = mod->exec_end ? maps_find(m, mod->exec_end - 1) : NULL;
+
+	if (!mp || !mp->x || !mp->path || mp->end < hi || hi < lo || hi - lo < len)
+		return false;
+	*addr = lo;
+	return true;
+}
+
+bool modules_exec_slack(struct module_set *set, const struct proc_maps *m, uint64_t len, uint64_t *addr)
+{
+	struct module *exe = module_exe(set);
+
+	for (int pass = 0; pass < 3; pass++) {
+		for (size_t i = 0; i < set->n; i++) {
+			struct module *mod = &set->v[i];
+			struct hp_err ignored = { { 0 } };
+
+			if ((pass == 0 && !mod->loaded) || (pass == 1 && mod != exe))
+				continue;
+			if (!mod->loaded && module_load(set, mod, &ignored) < 0)
+				continue;
+			if (mod->loaded && module_exec_slack(mod, m, len, addr))
+				return true;
+		}
 	}
 	return false;
 }

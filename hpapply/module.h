@@ -50,6 +50,7 @@ struct module {
 	char *load_error;        /* why it could not be loaded (kept, reported once) */
 	uint64_t bias;           /* runtime address = bias + st_value */
 	uint64_t lo, hi;         /* PT_LOAD extent in the process */
+	uint64_t exec_end;       /* end of its last executable segment (0: none) */
 	bool has_symtab;         /* its own file or a --symbols file had .symtab */
 	const char *symbols_from;/* the --symbols file used, or NULL */
 	struct modsym *syms;
@@ -77,6 +78,16 @@ int modules_scan(pid_t pid, const struct proc_maps *m, struct module_set *set, s
 void modules_free(struct module_set *set);
 /* Read a module's program headers and symbols (once). */
 int module_load(struct module_set *set, struct module *mod, struct hp_err *err);
+/*
+ * Executable memory nothing runs: the rest of the page after the module's
+ * last executable segment (mapped with it, as mmap maps whole pages; no
+ * symbol, no code the program could jump to).  True, with a 16-byte
+ * aligned *addr, if len bytes fit (the module must be loaded).
+ */
+bool module_exec_slack(const struct module *mod, const struct proc_maps *m, uint64_t len, uint64_t *addr);
+/* The same in any module: one loaded already, else the executable, else
+ * any other (loaded now). */
+bool modules_exec_slack(struct module_set *set, const struct proc_maps *m, uint64_t len, uint64_t *addr);
 /* The module holding address addr, or NULL. */
 struct module *module_at(struct module_set *set, uint64_t addr);
 /* The main executable, or NULL. */

@@ -3,16 +3,21 @@
  * (session.h).
  *
  * Revert checks that each entry still holds the jump this package wrote
- * (if something else changed it, we do not know what to restore), waits
- * until no thread runs or would return into the package's code, restores
- * the original bytes, updates the record and unmaps the package (its data
- * part stays while a thread may point into it: session_plan_release());
- * the record mapping goes too when it lists nothing more, so a process
- * with everything reverted looks as it did before.
+ * (if something else changed it, we do not know what to restore), writes
+ * the record with the package REVERTING (the journal, while the program
+ * runs), stops the threads and waits until no thread runs or would return
+ * into the package's code, restores the original bytes, writes the record
+ * without the package, lets the threads go and unmaps the package (its
+ * data part stays while a thread may point into it:
+ * session_plan_release()); the record mapping goes too when it lists
+ * nothing more, so a process with everything reverted looks as it did
+ * before.  A cumulative package reverted goes back to the original code,
+ * not to the package it replaced.
  */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "session.h"
 
@@ -102,15 +107,31 @@ static int check_jumps(struct session *s, const struct rec_pkg *pkg, struct hp_e
 	return HP_EXIT_OK;
 }
 
-static int take_back(struct session *s, size_t which, struct outcome *out, struct hp_err *err)
+/* The journal: the package REVERTING, before any byte goes back. */
+static int mark_reverting(struct session *s, const uint8_t id[16], struct hp_err *err)
 {
-	const struct rec_pkg *pkg = &s->rec.pkgs[which];
-	struct record next = { .present = true, .next_seq = s->rec.next_seq };
+	struct record next;
+	struct rec_pkg *e;
+	int ret;
+
+	record_copy(&next, &s->rec);
+	e = record_find_id(&next, id);
+	e->state = REC_REVERTING;
+	e->pid = (uint32_t)getpid();
+	ret = session_write_record(s, &next, err);
+	record_free(&next);
+	return ret;
+}
+
+static int take_back(struct session *s, const uint8_t id[16], struct outcome *out, struct hp_err *err)
+{
+	const struct rec_pkg *pkg = record_find_id(&s->rec, id);
+	struct record next = { .next_seq = s->rec.next_seq };
 	int ret = 0;
 
 	next.pkgs = xcalloc(s->rec.nr_pkgs, sizeof(*next.pkgs));
 	for (size_t i = 0; i < s->rec.nr_pkgs; i++)
-		if (i != which)
+		if (&s->rec.pkgs[i] != pkg)
 			rec_pkg_copy(&next.pkgs[next.nr_pkgs++], &s->rec.pkgs[i]);
 	for (uint32_t i = 0; i < pkg->nr_funcs && ret == 0; i++)
 		ret = session_write(s, pkg->funcs[i].addr, pkg->funcs[i].orig, JUMP_SIZE, err);
@@ -119,8 +140,6 @@ static int take_back(struct session *s, size_t which, struct outcome *out, struc
 		session_plan_collect(s, &next);
 		ret = session_write_record(s, &next, err);
 	}
-	if (ret == 0)
-		ret = record_is_empty(&next);
 	record_free(&next);
 	return ret;
 }
@@ -130,38 +149,45 @@ int hpapply_revert(pid_t pid, const char *id_prefix, const struct hpapply_option
 {
 	struct session s;
 	struct guard g;
+	uint8_t id[16];
 	size_t which = 0;
-	int st, empty = 0;
+	int st;
 
 	memset(out, 0, sizeof(*out));
-	if (session_open(&s, pid, o, err) < 0 || session_check_seccomp(&s, err) < 0) {
+	if (session_open(&s, pid, o, true, err) < 0 || session_check_seccomp(&s, err) < 0 ||
+	    session_check_unfinished(&s, err) < 0) {
 		session_close(&s, out);
 		return HP_EXIT_ERROR;
 	}
 	st = pick_package(&s.rec, id_prefix, pid, &which, err);
 	if (st == HP_EXIT_OK) {
+		memcpy(id, s.rec.pkgs[which].id, 16);
 		describe(&s.rec.pkgs[which], out);
 		g = (struct guard){ s.rec.pkgs[which].region, rec_pkg_data_start(&s.rec.pkgs[which]),
 				    GUARD_CODE, "the package's code" };
-		if (session_stop(&s, err) < 0)
-			st = HP_EXIT_ERROR;
-	}
-	if (st == HP_EXIT_OK)
 		st = check_jumps(&s, &s.rec.pkgs[which], err);
+	}
+	if (st == HP_EXIT_OK && !o->dry_run && mark_reverting(&s, id, err) < 0)
+		st = HP_EXIT_ERROR;
+	if (st == HP_EXIT_OK && session_stop(&s, err) < 0)
+		st = HP_EXIT_ERROR;
+	if (st == HP_EXIT_OK)
+		st = check_jumps(&s, record_find_id(&s.rec, id), err);
 	if (st == HP_EXIT_OK)
 		st = session_wait_safe(&s, &g, 1, out, "reverted", err);
-	if (st == HP_EXIT_OK && !o->dry_run && (empty = take_back(&s, which, out, err)) < 0)
+	if (st == HP_EXIT_OK && !o->dry_run && take_back(&s, id, out, err) < 0)
 		st = HP_EXIT_ERROR;
 	if (st == HP_EXIT_OK) {
+		struct hp_err ignored = { { 0 } };
+
 		session_commit(&s);
+		session_resume(&s, &ignored);
 		session_unmap_planned(&s, out);
 		/* nothing left: the record goes too (an empty record left
 		 * behind is harmless if this fails) */
-		if (empty > 0) {
-			struct hp_err ignored = { { 0 } };
+		if (!o->dry_run)
 			session_drop_record(&s, &ignored);
-		}
-	} else if (tracee_is_stopped(&s.tr)) {
+	} else {
 		session_rollback(&s);
 	}
 	for_each_live_thread(&s.tr, th)
@@ -176,8 +202,15 @@ int hpapply_list(pid_t pid, const struct hpapply_options *o, struct outcome *out
 	int st = HP_EXIT_OK;
 
 	memset(out, 0, sizeof(*out));
-	if (session_open(&s, pid, o, err) < 0) {
+	out->busy_pid = tracee_hpapply_at_work(pid);
+	if (session_open(&s, pid, o, false, err) < 0) {
 		st = HP_EXIT_ERROR;
+		/* a record being written by the hpapply at work */
+		if (out->busy_pid) {
+			hp_err_clear(err);
+			hp_err_set(err, "process %d: another hpapply (pid %d) is working on it; try again when it "
+				   "has finished", (int)pid, out->busy_pid);
+		}
 	} else {
 		out->listed = s.rec;
 		memset(&s.rec, 0, sizeof(s.rec));

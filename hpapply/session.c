@@ -27,6 +27,7 @@ void outcome_free(struct outcome *o)
 	free(o->funcs);
 	free(o->module);
 	free(o->warning);
+	free(o->unwind_notes);
 	record_free(&o->listed);
 	memset(o, 0, sizeof(*o));
 }
@@ -49,7 +50,7 @@ static void hold_signals(struct session *s)
 	sigprocmask(SIG_BLOCK, &set, &s->saved_mask);
 }
 
-int session_open(struct session *s, pid_t pid, const struct hpapply_options *o, struct hp_err *err)
+int session_open(struct session *s, pid_t pid, const struct hpapply_options *o, bool hold, struct hp_err *err)
 {
 	memset(s, 0, sizeof(*s));
 	s->tr.mem_fd = -1;
@@ -57,7 +58,8 @@ int session_open(struct session *s, pid_t pid, const struct hpapply_options *o, 
 	s->opt = o;
 	s->started_ns = now_ns();
 	hold_signals(s);
-	if (tracee_open(&s->tr, pid, err) < 0 || maps_read(pid, &s->maps, err) < 0 ||
+	if (tracee_open(&s->tr, pid, err) < 0 || (hold && tracee_anchor(&s->tr, err) < 0) ||
+	    maps_read(pid, &s->maps, err) < 0 ||
 	    record_read(&s->tr, &s->maps, &s->rec, err) < 0)
 		return -1;
 	if (modules_scan(pid, &s->maps, &s->mods, err) < 0)
@@ -87,7 +89,7 @@ int session_check_seccomp(struct session *s, struct hp_err *err)
 	if (mode == 2)
 		return hp_err_set(err, "process %d runs under a seccomp filter, which may forbid (or kill the "
 				  "process for) the system calls hpapply runs in it: mmap, mprotect, munmap, "
-				  "memfd_create, ftruncate, close; give --allow-seccomp if the filter allows them",
+				  "memfd_create, ftruncate, close, getpid; give --allow-seccomp if the filter allows them",
 				  (int)s->pid);
 	return 0;
 }
@@ -95,6 +97,7 @@ int session_check_seccomp(struct session *s, struct hp_err *err)
 void session_close(struct session *s, struct outcome *out)
 {
 	tracee_close(&s->tr);
+	consistency_release(s->unwinder);   /* after the threads run again: it takes a while */
 	if (s->started_ns)
 		sigprocmask(SIG_SETMASK, &s->saved_mask, NULL);
 	if (out) {
@@ -109,6 +112,24 @@ void session_close(struct session *s, struct outcome *out)
 	maps_free(&s->maps);
 	modules_free(&s->mods);
 	record_free(&s->rec);
+}
+
+int session_check_unfinished(struct session *s, struct hp_err *err)
+{
+	const struct rec_pkg *u = record_unfinished(&s->rec);
+	char id[33];
+
+	if (!u)
+		return 0;
+	hpk_id_to_hex(u->id, id);
+	return hp_err_set(err, "process %d: package %s was left %s by an hpapply (pid %u) that did not finish; "
+			  "run hpapply -p %d --repair first", (int)s->pid, id, rec_state_name(u->state), u->pid,
+			  (int)s->pid);
+}
+
+int session_resume(struct session *s, struct hp_err *err)
+{
+	return tracee_resume(&s->tr, err);
 }
 
 static bool same_record(const struct record *a, const struct record *b)
@@ -131,6 +152,9 @@ int session_stop(struct session *s, struct hp_err *err)
 {
 	struct record again;
 
+	/* the modules' files and CFI are read while the program runs */
+	if (!s->unwinder)
+		s->unwinder = consistency_prepare(s->pid);
 	if (tracee_stop(&s->tr, err) < 0)
 		return -1;
 	maps_free(&s->maps);
@@ -159,12 +183,16 @@ int session_wait_safe(struct session *s, const struct guard *g, size_t n, struct
 	uint64_t deadline = now_ns() + (uint64_t)s->opt->timeout_ms * 1000000ULL;
 
 	for (unsigned attempt = 1;; attempt++) {
-		struct strbuf why;
+		struct strbuf why, notes;
 		int r;
 
 		sb_init(&why);
+		sb_init(&notes);
 		out->attempts = attempt;
-		r = consistency_check(&s->tr, &s->maps, g, n, &why, err);
+		r = consistency_check_noted(&s->tr, s->unwinder, &s->maps, g, n, &why, &notes, err);
+		free(out->unwind_notes);
+		out->unwind_notes = notes.len ? sb_detach(&notes) : NULL;
+		sb_free(&notes);
 		if (r <= 0) {
 			sb_free(&why);
 			return r < 0 ? HP_EXIT_ERROR : HP_EXIT_OK;
@@ -223,13 +251,24 @@ int session_write(struct session *s, uint64_t addr, const void *buf, size_t n, s
 	return 0;
 }
 
+static void place_stub(struct session *s)
+{
+	uint64_t addr;
+
+	if (modules_exec_slack(&s->mods, &s->maps, TRACEE_STUB_SIZE, &addr))
+		tracee_set_stub(&s->tr, addr);
+}
+
 static int remote(struct session *s, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
 		  uint64_t a4, uint64_t a5, int64_t *ret, struct hp_err *err)
 {
 	const uint64_t args[6] = { a0, a1, a2, a3, a4, a5 };
 
+	if (!s->tr.stub)
+		place_stub(s);
 	return tracee_syscall(&s->tr, nr, args, ret, err);
 }
+
 
 static bool is_error_return(int64_t r)
 {
@@ -291,28 +330,21 @@ int session_munmap(struct session *s, uint64_t addr, uint64_t len, struct hp_err
 /* A private, read-only mapping of a memfd named RECORD_NAME: the name
  * finds it again; private and read-only so the program cannot change it
  * (ptrace writes make private copies of the pages). */
-static int create_record_mapping(struct session *s, uint64_t scratch, uint64_t *addr, struct hp_err *err)
+static int create_record_mapping(struct session *s, uint64_t *addr, struct hp_err *err)
 {
-	int64_t fd, r, ignored;
 	struct undo_step *u;
+	int64_t r;
 
-	if (session_write(s, scratch, RECORD_NAME, sizeof(RECORD_NAME), err) < 0 ||
-	    remote(s, SYS_memfd_create, scratch, MFD_CLOEXEC, 0, 0, 0, 0, &fd, err) < 0)
+	if (!s->tr.stub)
+		place_stub(s);
+	if (tracee_map_memfd(&s->tr, RECORD_NAME, RECORD_MAP_SIZE, &r, err) < 0)
 		return -1;
-	if (is_error_return(fd)) {
-		/* no memfd (an old kernel, a filter): an anonymous mapping of
-		 * the record's size, found again by its magic (record_read) */
-		if (remote(s, SYS_mmap, 0, RECORD_MAP_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
-			   (uint64_t)-1, 0, &r, err) < 0)
-			return -1;
-	} else {
-		if (remote(s, SYS_ftruncate, (uint64_t)fd, RECORD_MAP_SIZE, 0, 0, 0, 0, &r, err) < 0)
-			return -1;
-		if (!is_error_return(r) &&
-		    remote(s, SYS_mmap, 0, RECORD_MAP_SIZE, PROT_READ, MAP_PRIVATE, (uint64_t)fd, 0, &r, err) < 0)
-			return -1;
-		remote(s, SYS_close, (uint64_t)fd, 0, 0, 0, 0, 0, &ignored, err);
-	}
+	/* no memfd (an old kernel, a filter): an anonymous mapping of the
+	 * record's size, found again by its magic (record_read) */
+	if (is_error_return(r) &&
+	    remote(s, SYS_mmap, 0, RECORD_MAP_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0,
+		   &r, err) < 0)
+		return -1;
 	if (is_error_return(r))
 		return hp_err_set(err, "process %d: mapping the record failed: %s", (int)s->pid,
 				  strerror((int)-r));
@@ -324,36 +356,46 @@ static int create_record_mapping(struct session *s, uint64_t scratch, uint64_t *
 	return 0;
 }
 
-int session_prepare_record(struct session *s, uint64_t scratch, struct hp_err *err)
+int session_prepare_record(struct session *s, struct hp_err *err)
 {
 	if (s->record_addr)
 		return 0;
-	return create_record_mapping(s, scratch, &s->record_addr, err);
+	return create_record_mapping(s, &s->record_addr, err);
 }
 
-int session_write_record(struct session *s, const struct record *rec, struct hp_err *err)
+int session_write_record(struct session *s, struct record *next, struct hp_err *err)
 {
-	uint64_t room = s->rec.present ? s->rec.map_size : RECORD_MAP_SIZE;
+	int slot = s->rec.slot == 0 ? 1 : 0;
 	uint8_t *buf;
 	size_t len;
 	int ret;
 
 	if (!s->record_addr)
 		return hp_err_set(err, "process %d: no record mapping to write to", (int)s->pid);
-	record_encode(rec, &buf, &len);
-	if (len > room) {
+	next->present = true;
+	next->map_addr = s->record_addr;
+	next->map_size = RECORD_MAP_SIZE;
+	next->generation = s->rec.generation + 1;
+	next->slot = slot;
+	record_encode(next, &buf, &len);
+	if (len > RECORD_SLOT_SIZE) {
 		free(buf);
-		return hp_err_set(err, "process %d: the hpapply record would need %zu bytes, more than its %llu; "
-				  "revert some packages first", (int)s->pid, len, (unsigned long long)room);
+		return hp_err_set(err, "process %d: the hpapply record would need %zu bytes, more than its %u; "
+				  "revert some packages first", (int)s->pid, len, RECORD_SLOT_SIZE);
 	}
-	ret = session_write(s, s->record_addr, buf, len, err);
+	ret = session_write(s, s->record_addr + (uint64_t)slot * RECORD_SLOT_SIZE, buf, len, err);
 	free(buf);
+	if (ret == 0) {   /* what the process holds now */
+		record_free(&s->rec);
+		s->rec = *next;
+		memset(next, 0, sizeof(*next));
+	}
 	return ret;
 }
 
 int session_drop_record(struct session *s, struct hp_err *err)
 {
-	if (!s->record_addr)
+	if (!s->record_addr || !record_is_empty(&s->rec))
 		return 0;
 	if (session_munmap(s, s->record_addr, s->rec.present ? s->rec.map_size : RECORD_MAP_SIZE, err) < 0)
 		return -1;
@@ -391,7 +433,7 @@ static bool pointed_into(struct session *s, uint64_t lo, uint64_t hi)
 	int r;
 
 	sb_init(&why);
-	r = consistency_check(&s->tr, &s->maps, &g, 1, &why, &ignored);
+	r = consistency_check_noted(&s->tr, s->unwinder, &s->maps, &g, 1, &why, NULL, &ignored);
 	sb_free(&why);
 	return r != 0;
 }

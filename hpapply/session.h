@@ -33,6 +33,7 @@ struct hpapply_options {
 	const char *const *symbol_files;    /* --symbols */
 	size_t nr_symbol_files;
 	bool allow_seccomp;                 /* --allow-seccomp */
+	const char *signer;                 /* key id that signed the package (recorded), or NULL */
 };
 
 struct outcome_func {
@@ -51,12 +52,17 @@ struct outcome {
 	size_t nr_funcs;
 	size_t threads;
 	unsigned attempts;          /* consistency checks made */
+	char *unwind_notes;         /* the last check's stacks not unwound to the end, a line
+				     * each ("thread N: unwound K frames, then scanned ..."), or NULL */
 	uint64_t stopped_ns;        /* all the time threads were stopped */
 	uint64_t longest_stop_ns;
 	uint64_t total_ns;
 	bool data_retained;         /* the data part of the package taken back stays mapped */
 	char *warning;              /* done, but something was left behind */
 	struct record listed;       /* --list */
+	int busy_pid;               /* --list: an hpapply working on the process now, or 0 */
+	unsigned repaired;          /* --repair: entries rolled back or completed */
+	unsigned rolled_back;       /* of which rolled back (PENDING) */
 };
 
 void outcome_free(struct outcome *o);
@@ -67,6 +73,10 @@ int hpapply_apply(pid_t pid, const struct hpk *p, const struct hpapply_options *
 int hpapply_revert(pid_t pid, const char *id_prefix, const struct hpapply_options *o,
 		   struct outcome *out, struct hp_err *err);
 int hpapply_list(pid_t pid, const struct hpapply_options *o, struct outcome *out, struct hp_err *err);
+/* Finish what an hpapply that did not finish left: roll back a PENDING
+ * entry, complete a REVERTING one, free retained memory nothing points
+ * into (repair.c). */
+int hpapply_repair(pid_t pid, const struct hpapply_options *o, struct outcome *out, struct hp_err *err);
 
 /* ---- shared by apply.c and revert.c ---- */
 
@@ -82,22 +92,32 @@ struct session {
 	struct tracee tr;
 	struct proc_maps maps;
 	struct module_set mods;
-	struct record rec;          /* as read when the session began */
+	struct record rec;          /* as the process holds it (read, then as written) */
 	uint64_t record_addr;       /* where the record is (or was created), 0: none */
 	struct undo_step *undo;
 	size_t nr_undo, cap_undo;
 	struct rec_retained *unmap;     /* memory to unmap once the record is written */
 	size_t nr_unmap;
+	struct unwinder *unwinder;  /* for the stack checks (consistency_prepare()), or NULL */
 	sigset_t saved_mask;        /* signals blocked while the session is open */
 	uint64_t started_ns;
 };
 
-/* Open the process and read its maps and record (not attached yet). */
-int session_open(struct session *s, pid_t pid, const struct hpapply_options *o, struct hp_err *err);
+/* Open the process and read its maps and record.  hold: seize the anchor
+ * thread first (tracee_anchor()), so that no other hpapply works on the
+ * process until this session is closed (apply, revert, repair; --list
+ * only reads). */
+int session_open(struct session *s, pid_t pid, const struct hpapply_options *o, bool hold,
+		 struct hp_err *err);
 /* hpapply may run system calls in the process (mmap, mprotect, munmap,
- * memfd_create, ftruncate, close): not under a seccomp filter, which may
+ * memfd_create, ftruncate, close, getpid): not under a seccomp filter, which may
  * forbid them or kill the process for them, unless allowed. */
 int session_check_seccomp(struct session *s, struct hp_err *err);
+/* An entry of the record left PENDING or REVERTING: an error naming it
+ * and saying to run --repair. */
+int session_check_unfinished(struct session *s, struct hp_err *err);
+/* Let the stopped threads go (still attached). */
+int session_resume(struct session *s, struct hp_err *err);
 /* Detach (if attached) and free everything. */
 void session_close(struct session *s, struct outcome *out);
 /* Stop every thread; then read maps and record again: the record must be
@@ -117,12 +137,16 @@ int session_mmap(struct session *s, uint64_t hint, uint64_t len, int prot, uint6
 		 struct hp_err *err);
 int session_mprotect(struct session *s, uint64_t addr, uint64_t len, int prot, struct hp_err *err);
 int session_munmap(struct session *s, uint64_t addr, uint64_t len, struct hp_err *err);
-/* Make sure the process has a record mapping (creating one needs scratch:
- * RECORD_NAME-sized writable memory of ours in the process). */
-int session_prepare_record(struct session *s, uint64_t scratch, struct hp_err *err);
-/* Write rec into the process's record mapping. */
-int session_write_record(struct session *s, const struct record *rec, struct hp_err *err);
-/* Remove the record mapping (after the last package is reverted). */
+/* Make sure the process has a record mapping (tracee_map_memfd(): a run
+ * killed before its first write leaves an empty record, which the next
+ * run takes as empty and --repair removes). */
+int session_prepare_record(struct session *s, struct hp_err *err);
+/* Write next into the process's record mapping (the slot not in force,
+ * next generation); then it is s->rec (next is emptied). */
+int session_write_record(struct session *s, struct record *next, struct hp_err *err);
+/* Remove the record mapping if the record lists nothing (after the last
+ * package is reverted); the empty record is written first, so a run cut
+ * short here leaves an empty record, never a lost one. */
 int session_drop_record(struct session *s, struct hp_err *err);
 /*
  * Plan the release of a package's memory taken out of use: its code always

@@ -1,17 +1,16 @@
 /*
  * tracee.c - attach, stop, resume and detach every thread of a process;
- * read and write its memory; run a system call or a function in it
- * (tracee.h).
+ * read and write its memory (tracee.h).  Running code in it: inject.c.
  *
  * Waiting is bounded: a thread that does not stop (an uninterruptible
  * sleep, a vfork parent) makes the operation fail after stop_timeout_ms
  * instead of hanging; SIGALRM interrupts the blocking waitpid().
  *
  * Signals: a thread may report a signal-delivery-stop instead of our
- * interrupt.  While attaching we let it have the signal at once (PTRACE_CONT
- * with it) and interrupt it again.  While it runs injected code, a signal
- * that arrives is kept in the thread's pending list and sent back to the
- * thread (tgkill) when it is resumed, so the program still receives it.
+ * interrupt.  We let it have the signal at once (PTRACE_CONT with it) and
+ * interrupt it again; while it runs the stub, it gets its signals as they
+ * come (a handler runs on top of the stub and returns into it).  hpapply
+ * never holds a signal back: one held by a tracer that dies is lost.
  */
 #include "tracee.h"
 
@@ -24,15 +23,30 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "procmaps.h"
-
 #define MAX_SIGNALS_WHILE_STOPPING 64
+
+/* Every request that stops, resumes or changes the process goes through
+ * here (and tracee_ptrace()), so the test hook can end hpapply before any
+ * of them. */
+static void step(struct tracee *t)
+{
+	t->steps++;
+	if (t->kill_at && t->steps == t->kill_at)
+		raise(SIGKILL);
+	if (t->stop_at && t->steps == t->stop_at)
+		raise(SIGSTOP);
+}
+
+long tracee_ptrace(struct tracee *t, int req, pid_t tid, void *addr, void *data)
+{
+	step(t);
+	return ptrace((enum __ptrace_request)req, tid, addr, data);
+}
 
 uint64_t now_ns(void)
 {
@@ -137,6 +151,10 @@ int tracee_open(struct tracee *t, pid_t pid, struct hp_err *err)
 	t->pid = pid;
 	t->mem_fd = -1;
 	t->stop_timeout_ms = 2000;
+	if (getenv("HPAPPLY_TEST_KILL_AT"))
+		t->kill_at = strtoul(getenv("HPAPPLY_TEST_KILL_AT"), NULL, 10);
+	if (getenv("HPAPPLY_TEST_STOP_AT"))
+		t->stop_at = strtoul(getenv("HPAPPLY_TEST_STOP_AT"), NULL, 10);
 	if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
 		return hp_err_set(err, "process %d: no such process", (int)pid);
 	tgid = tgid_of(pid);
@@ -179,6 +197,33 @@ static struct tracee_thread *thread_by_tid(struct tracee *t, pid_t tid)
 	return NULL;
 }
 
+/* The command name of a process ("" if unknown). */
+static void comm_of(pid_t pid, char *buf, size_t n)
+{
+	char name[64];
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(name, sizeof(name), "/proc/%d/comm", (int)pid);
+	f = fopen(name, "re");
+	if (!f)
+		return;
+	if (fgets(buf, (int)n, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+pid_t tracee_hpapply_at_work(pid_t pid)
+{
+	int tracer = tracer_of(pid);
+	char comm[64];
+
+	if (tracer <= 0 || tracer == getpid())
+		return 0;
+	comm_of(tracer, comm, sizeof(comm));
+	return strcmp(comm, "hpapply") ? 0 : tracer;
+}
+
 static int seize(struct tracee *t, pid_t tid, struct hp_err *err)
 {
 	struct tracee_thread *th;
@@ -188,7 +233,8 @@ static int seize(struct tracee *t, pid_t tid, struct hp_err *err)
 	th = &t->threads[t->nr_threads++];
 	memset(th, 0, sizeof(*th));
 	th->tid = tid;
-	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) == 0) {
+	/* no PTRACE_O_EXITKILL: if hpapply dies, the process must live on */
+	if (tracee_ptrace(t, PTRACE_SEIZE, tid, NULL, (void *)(long)PTRACE_O_TRACESYSGOOD) == 0) {
 		th->seized = true;
 		return 0;
 	}
@@ -196,18 +242,25 @@ static int seize(struct tracee *t, pid_t tid, struct hp_err *err)
 		th->gone = true;
 		return 0;
 	}
-	if (errno == EPERM && (tracer = tracer_of(t->pid)) > 0 && tracer != getpid())
-		return hp_err_set(err, "process %d: already traced by process %d (a debugger or another "
-				  "hpapply); detach it first", (int)t->pid, tracer);
+	if (errno == EPERM && (tracer = tracer_of(t->pid)) > 0 && tracer != getpid()) {
+		char comm[64];
+
+		comm_of(tracer, comm, sizeof(comm));
+		if (!strcmp(comm, "hpapply"))
+			return hp_err_set(err, "process %d: another hpapply (pid %d) is working on it; "
+					  "try again when it has finished", (int)t->pid, tracer);
+		return hp_err_set(err, "process %d: already traced by process %d (%s); detach it first",
+				  (int)t->pid, tracer, comm[0] ? comm : "a debugger?");
+	}
 	return hp_err_set(err, "process %d: ptrace not permitted: %s (%s)", (int)t->pid,
 			  strerror(errno), ptrace_hint(errno));
 }
 
-static int refresh_regs(struct tracee_thread *th, struct hp_err *err, pid_t pid)
+static int refresh_regs(struct tracee *t, struct tracee_thread *th, struct hp_err *err)
 {
-	if (ptrace(PTRACE_GETREGS, th->tid, NULL, &th->regs) < 0)
+	if (tracee_ptrace(t, PTRACE_GETREGS, th->tid, NULL, &th->regs) < 0)
 		return hp_err_set(err, "process %d: cannot read the registers of thread %d: %s",
-				  (int)pid, (int)th->tid, strerror(errno));
+				  (int)t->pid, (int)th->tid, strerror(errno));
 	return 0;
 }
 
@@ -215,7 +268,7 @@ static int refresh_regs(struct tracee_thread *th, struct hp_err *err, pid_t pid)
  * Wait for one thread's next stop.  Returns the waitpid status (stopped),
  * 0 if the thread is gone, -1 on error or timeout.
  */
-static int wait_thread(struct tracee *t, struct tracee_thread *th, uint64_t deadline,
+int tracee_wait_thread(struct tracee *t, struct tracee_thread *th, uint64_t deadline,
 		       struct hp_err *err)
 {
 	for (;;) {
@@ -254,17 +307,19 @@ static int wait_stopped(struct tracee *t, struct tracee_thread *th, uint64_t dea
 			struct hp_err *err)
 {
 	for (int n = 0; n < MAX_SIGNALS_WHILE_STOPPING; n++) {
-		int st = wait_thread(t, th, deadline, err);
+		int st = tracee_wait_thread(t, th, deadline, err);
 
 		if (st <= 0)
 			return st;
 		if ((st >> 16) != 0) {   /* PTRACE_EVENT_STOP (ours, or a group-stop) */
 			th->stopped = true;
-			return refresh_regs(th, err, t->pid);
+			return refresh_regs(t, th, err);
 		}
-		/* a signal-delivery-stop: let the program have its signal */
-		if (ptrace(PTRACE_CONT, th->tid, NULL, (void *)(long)WSTOPSIG(st)) < 0 ||
-		    ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0) {
+		/* a signal-delivery-stop: let the program have its signal (a
+		 * syscall-stop, left from a call we followed: just go on) */
+		if (tracee_ptrace(t, PTRACE_CONT, th->tid, NULL,
+			    (void *)(long)(WSTOPSIG(st) == (SIGTRAP | 0x80) ? 0 : WSTOPSIG(st))) < 0 ||
+		    tracee_ptrace(t, PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0) {
 			if (errno == ESRCH) {
 				th->gone = true;
 				return 0;
@@ -325,7 +380,7 @@ int tracee_stop(struct tracee *t, struct hp_err *err)
 	size_t added;
 
 	/* a stopped process would be set running by our resume */
-	if (t->nr_threads == 0 && task_state(t->pid, t->pid) == 'T')
+	if (t->stops == 0 && task_state(t->pid, t->pid) == 'T')
 		return hp_err_set(err, "process %d is stopped (by a signal); hpapply patches running "
 				  "processes: continue it first (kill -CONT %d)", (int)t->pid, (int)t->pid);
 	t->stops++;
@@ -337,7 +392,7 @@ int tracee_stop(struct tracee *t, struct hp_err *err)
 		if (!t->stop_began_ns)
 			t->stop_began_ns = now_ns();
 		for_each_live_thread(t, th)
-			if (!th->stopped && ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0)
+			if (!th->stopped && tracee_ptrace(t, PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0)
 				th->gone = errno == ESRCH;
 		for_each_live_thread(t, th)
 			if (!th->stopped && wait_stopped(t, th, deadline, err) < 0)
@@ -351,14 +406,6 @@ int tracee_stop(struct tracee *t, struct hp_err *err)
 bool tracee_is_stopped(const struct tracee *t)
 {
 	return t->stop_began_ns != 0;
-}
-
-/* Signals that arrived while the thread ran our code go back to it. */
-static void requeue_signals(struct tracee *t, struct tracee_thread *th)
-{
-	for (unsigned i = 0; i < th->nr_pending; i++)
-		syscall(SYS_tgkill, t->pid, th->tid, th->pending[i]);
-	th->nr_pending = 0;
 }
 
 static void account_stop(struct tracee *t)
@@ -381,8 +428,7 @@ int tracee_resume(struct tracee *t, struct hp_err *err)
 	for_each_live_thread(t, th) {
 		if (!th->stopped)
 			continue;
-		requeue_signals(t, th);
-		if (ptrace(PTRACE_CONT, th->tid, NULL, NULL) < 0 && errno != ESRCH && ret == 0)
+		if (tracee_ptrace(t, PTRACE_CONT, th->tid, NULL, NULL) < 0 && errno != ESRCH && ret == 0)
 			ret = hp_err_set(err, "process %d: cannot resume thread %d: %s", (int)t->pid,
 					 (int)th->tid, strerror(errno));
 		th->stopped = false;
@@ -391,26 +437,77 @@ int tracee_resume(struct tracee *t, struct hp_err *err)
 	return ret;
 }
 
+/* Stop one thread (the others run on). */
+int tracee_stop_thread(struct tracee *t, struct tracee_thread *th, struct hp_err *err)
+{
+	uint64_t deadline = now_ns() + (uint64_t)t->stop_timeout_ms * 1000000ULL;
+
+	if (th->stopped || th->gone)
+		return 0;
+	if (tracee_ptrace(t, PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0) {
+		if (errno == ESRCH) {
+			th->gone = true;
+			return 0;
+		}
+		return hp_err_set(err, "process %d: thread %d: %s", (int)t->pid, (int)th->tid, strerror(errno));
+	}
+	return wait_stopped(t, th, deadline, err);
+}
+
 void tracee_detach(struct tracee *t)
 {
-	struct hp_err ignored = { { 0 } };
-	bool any = false;
+	bool stopped = tracee_is_stopped(t);
 
-	for_each_live_thread(t, th)
-		any |= th->seized;
-	if (!any)
-		return;
-	/* PTRACE_DETACH needs a stopped tracee */
-	if (!tracee_is_stopped(t))
-		tracee_stop(t, &ignored);
 	for_each_live_thread(t, th) {
+		struct hp_err ignored = { { 0 } };
+
 		if (!th->seized)
 			continue;
-		requeue_signals(t, th);
-		ptrace(PTRACE_DETACH, th->tid, NULL, NULL);
+		/* PTRACE_DETACH needs a stopped tracee */
+		if (!th->stopped && tracee_stop_thread(t, th, &ignored) < 0)
+			continue;   /* left attached: it goes when we exit */
+		if (!th->gone)
+			tracee_ptrace(t, PTRACE_DETACH, th->tid, NULL, NULL);
 		th->seized = th->stopped = false;
 	}
-	account_stop(t);
+	if (stopped)
+		account_stop(t);
+}
+
+int tracee_anchor(struct tracee *t, struct hp_err *err)
+{
+	char name[64];
+	struct dirent *de;
+	pid_t tid = 0;
+	DIR *d;
+
+	if (task_state(t->pid, t->pid) == 'T')
+		return hp_err_set(err, "process %d is stopped (by a signal); hpapply patches running "
+				  "processes: continue it first (kill -CONT %d)", (int)t->pid, (int)t->pid);
+	/* the main thread, unless it has exited (pthread_exit): then the
+	 * first live thread listed */
+	if (task_state(t->pid, t->pid) != 'Z') {
+		tid = t->pid;
+	} else {
+		snprintf(name, sizeof(name), "/proc/%d/task", (int)t->pid);
+		d = opendir(name);
+		while (d && (de = readdir(d)) && !tid) {
+			long n = strtol(de->d_name, NULL, 10);
+
+			if (n > 0 && task_state(t->pid, (pid_t)n) != 'Z')
+				tid = (pid_t)n;
+		}
+		if (d)
+			closedir(d);
+	}
+	if (!tid)
+		return hp_err_set(err, "process %d: no live thread (it has exited)", (int)t->pid);
+	if (seize(t, tid, err) < 0)
+		return -1;
+	if (t->threads[t->nr_threads - 1].gone)
+		return hp_err_set(err, "process %d: its thread %d exited meanwhile; try again", (int)t->pid,
+				  (int)tid);
+	return 0;
 }
 
 int tracee_read(struct tracee *t, uint64_t addr, void *buf, size_t n, struct hp_err *err)
@@ -430,7 +527,7 @@ int tracee_read(struct tracee *t, uint64_t addr, void *buf, size_t n, struct hp_
 	return 0;
 }
 
-static struct tracee_thread *a_stopped_thread(struct tracee *t)
+struct tracee_thread *tracee_stopped_thread(struct tracee *t)
 {
 	struct tracee_thread *best = NULL;
 
@@ -445,7 +542,7 @@ static struct tracee_thread *a_stopped_thread(struct tracee *t)
 static int poke_bytes(struct tracee *t, uint64_t addr, const uint8_t *buf, size_t n,
 		      struct hp_err *err)
 {
-	struct tracee_thread *th = a_stopped_thread(t);
+	struct tracee_thread *th = tracee_stopped_thread(t);
 	uint64_t a = addr & ~7ULL;
 
 	if (!th)
@@ -456,7 +553,7 @@ static int poke_bytes(struct tracee *t, uint64_t addr, const uint8_t *buf, size_
 		uint8_t word[8];
 
 		errno = 0;
-		w = ptrace(PTRACE_PEEKDATA, th->tid, (void *)a, NULL);
+		w = tracee_ptrace(t, PTRACE_PEEKDATA, th->tid, (void *)a, NULL);
 		if (errno)
 			return hp_err_set(err, "process %d: cannot write at 0x%llx: %s", (int)t->pid,
 					  (unsigned long long)a, strerror(errno));
@@ -465,7 +562,7 @@ static int poke_bytes(struct tracee *t, uint64_t addr, const uint8_t *buf, size_
 			if (a + i >= addr && a + i < addr + n)
 				word[i] = buf[a + i - addr];
 		memcpy(&w, word, 8);
-		if (ptrace(PTRACE_POKEDATA, th->tid, (void *)a, (void *)w) < 0)
+		if (tracee_ptrace(t, PTRACE_POKEDATA, th->tid, (void *)a, (void *)w) < 0)
 			return hp_err_set(err, "process %d: cannot write at 0x%llx: %s", (int)t->pid,
 					  (unsigned long long)a, strerror(errno));
 	}
@@ -476,6 +573,7 @@ int tracee_write(struct tracee *t, uint64_t addr, const void *buf, size_t n, str
 {
 	size_t done = 0;
 
+	step(t);
 	while (done < n) {
 		ssize_t r = pwrite(t->mem_fd, (const uint8_t *)buf + done, n - done, (off_t)(addr + done));
 
@@ -486,160 +584,4 @@ int tracee_write(struct tracee *t, uint64_t addr, const void *buf, size_t n, str
 		done += (size_t)r;
 	}
 	return 0;
-}
-
-/* ---- running code in the process ---- */
-
-/* Any "0f 05" in executable memory is a syscall instruction when jumped
- * to directly, whatever instruction it belongs to; the vDSO has some. */
-static int find_syscall_insn(struct tracee *t, struct hp_err *err)
-{
-	struct proc_maps m;
-	uint8_t *buf = xmalloc(65536);
-
-	if (maps_read(t->pid, &m, err) < 0) {
-		free(buf);
-		return -1;
-	}
-	for (int pass = 0; pass < 2 && !t->syscall_insn; pass++) {
-		for (size_t i = 0; i < m.n && !t->syscall_insn; i++) {
-			const struct mapping *mp = &m.v[i];
-			bool vdso = mp->path && !strcmp(mp->path, "[vdso]");
-
-			if (!mp->x || !mp->r || vdso != (pass == 0))
-				continue;
-			for (uint64_t a = mp->start; a < mp->end && !t->syscall_insn; a += 65536 - 1) {
-				size_t n = mp->end - a < 65536 ? (size_t)(mp->end - a) : 65536;
-				struct hp_err ignored = { { 0 } };
-
-				if (n < 2 || tracee_read(t, a, buf, n, &ignored) < 0)
-					break;
-				for (size_t k = 0; k + 1 < n; k++)
-					if (buf[k] == 0x0f && buf[k + 1] == 0x05) {
-						t->syscall_insn = a + k;
-						break;
-					}
-			}
-		}
-	}
-	maps_free(&m);
-	free(buf);
-	if (!t->syscall_insn)
-		return hp_err_set(err, "process %d: no syscall instruction in its executable memory", (int)t->pid);
-	return 0;
-}
-
-/* Resume th with 'how' until it stops with SIGTRAP/SIGSEGV at want_rip;
- * other signals are kept for the thread. */
-static int run_until(struct tracee *t, struct tracee_thread *th, int how, int want_sig,
-		     uint64_t want_rip, struct user_regs_struct *out, struct hp_err *err)
-{
-	uint64_t deadline = now_ns() + 1000000000ULL;
-
-	for (int n = 0; n < MAX_SIGNALS_WHILE_STOPPING; n++) {
-		int st;
-
-		if (ptrace(how, th->tid, NULL, NULL) < 0)
-			return hp_err_set(err, "process %d: thread %d: %s", (int)t->pid, (int)th->tid,
-					  strerror(errno));
-		st = wait_thread(t, th, deadline, err);
-		if (st < 0) {   /* did not come back: take it back */
-			struct hp_err ignored = { { 0 } };
-
-			ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL);
-			wait_thread(t, th, now_ns() + 1000000000ULL, &ignored);
-			return -1;
-		}
-		if (st == 0)
-			return hp_err_set(err, "process %d: thread %d exited while running injected code",
-					  (int)t->pid, (int)th->tid);
-		if (ptrace(PTRACE_GETREGS, th->tid, NULL, out) < 0)
-			return hp_err_set(err, "process %d: thread %d: %s", (int)t->pid, (int)th->tid,
-					  strerror(errno));
-		if ((st >> 16) == 0 && WSTOPSIG(st) == want_sig && out->rip == want_rip)
-			return 0;
-		if ((st >> 16) == 0 && WSTOPSIG(st) == SIGSEGV)
-			return hp_err_set(err, "process %d: injected code faulted at 0x%llx", (int)t->pid,
-					  (unsigned long long)out->rip);
-		if ((st >> 16) == 0 && WSTOPSIG(st) != SIGTRAP && th->nr_pending < ARRAY_SIZE(th->pending))
-			th->pending[th->nr_pending++] = WSTOPSIG(st);
-	}
-	return hp_err_set(err, "process %d: thread %d keeps receiving signals", (int)t->pid, (int)th->tid);
-}
-
-static int set_regs(struct tracee *t, struct tracee_thread *th, const struct user_regs_struct *r,
-		    struct hp_err *err)
-{
-	if (ptrace(PTRACE_SETREGS, th->tid, NULL, r) < 0)
-		return hp_err_set(err, "process %d: cannot set the registers of thread %d: %s",
-				  (int)t->pid, (int)th->tid, strerror(errno));
-	return 0;
-}
-
-/*
- * orig_rax = -1 tells the kernel the thread is not in a system call, so
- * the restart logic of an interrupted call (nanosleep, read) leaves our
- * registers alone; the saved registers, restored afterwards, still carry
- * the interrupted call, which then restarts as it would have.
- */
-int tracee_syscall(struct tracee *t, long nr, const uint64_t args[6], int64_t *ret,
-		   struct hp_err *err)
-{
-	struct tracee_thread *th = a_stopped_thread(t);
-	struct user_regs_struct saved, r, after;
-	int rc;
-
-	if (!th)
-		return hp_err_set(err, "process %d: no stopped thread to run a system call in", (int)t->pid);
-	if (!t->syscall_insn && find_syscall_insn(t, err) < 0)
-		return -1;
-	if (ptrace(PTRACE_GETREGS, th->tid, NULL, &saved) < 0)
-		return hp_err_set(err, "process %d: cannot read registers: %s", (int)t->pid, strerror(errno));
-	r = saved;
-	r.rax = (unsigned long long)nr;
-	r.orig_rax = (unsigned long long)-1;
-	r.rdi = args[0];
-	r.rsi = args[1];
-	r.rdx = args[2];
-	r.r10 = args[3];
-	r.r8 = args[4];
-	r.r9 = args[5];
-	r.rip = t->syscall_insn;
-	if (set_regs(t, th, &r, err) < 0)
-		return -1;
-	rc = run_until(t, th, PTRACE_SINGLESTEP, SIGTRAP, t->syscall_insn + 2, &after, err);
-	if (rc == 0)
-		*ret = (int64_t)after.rax;
-	if (set_regs(t, th, &saved, err) < 0)
-		return -1;
-	return rc;
-}
-
-int tracee_call(struct tracee *t, uint64_t func, uint64_t *ret, struct hp_err *err)
-{
-	struct tracee_thread *th = a_stopped_thread(t);
-	struct user_regs_struct saved, r, after;
-	uint64_t zero = 0;
-	int rc;
-
-	if (!th)
-		return hp_err_set(err, "process %d: no stopped thread to run code in", (int)t->pid);
-	if (ptrace(PTRACE_GETREGS, th->tid, NULL, &saved) < 0)
-		return hp_err_set(err, "process %d: cannot read registers: %s", (int)t->pid, strerror(errno));
-	r = saved;
-	/* below the red zone, 16-byte aligned at the call as the ABI wants */
-	r.rsp = ((saved.rsp - 1024) & ~15ULL) - 8;
-	if (tracee_write(t, r.rsp, &zero, sizeof(zero), err) < 0)
-		return -1;
-	r.rip = func;
-	r.orig_rax = (unsigned long long)-1;
-	r.rax = r.rdi = r.rsi = r.rdx = 0;
-	if (set_regs(t, th, &r, err) < 0)
-		return -1;
-	rc = run_until(t, th, PTRACE_CONT, SIGSEGV, 0, &after, err);
-	if (rc == 0)
-		*ret = after.rax;
-	if (set_regs(t, th, &saved, err) < 0)
-		return -1;
-	return rc;
 }

@@ -7,14 +7,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "build.h"
 #include "correlate.h"
 #include "inputs.h"
 #include "json.h"
 #include "pair.h"
+#include "pkgsig.h"
 #include "rules.h"
 
 static const char usage_text[] =
@@ -29,6 +32,11 @@ static const char usage_text[] =
 	"                          repeatable; recorded in the package\n"
 	"      --include-line-only also package functions whose only change is\n"
 	"                          __LINE__ values that moved\n"
+	"      --sign SECKEY       sign the package with the minisign secret key\n"
+	"                          SECKEY (mode 600 or stricter): writes\n"
+	"                          FILE.minisig next to the package\n"
+	"      --password-file F   the password of an encrypted SECKEY is F's\n"
+	"                          first line\n"
 	"  -j, --json              print the summary as JSON (format \"hpbuild-1\")\n"
 	"      --jobs N            prepare object pairs on N threads (default:\n"
 	"                          the number of online CPUs)\n"
@@ -41,6 +49,7 @@ static const char usage_text[] =
 
 struct options {
 	const char *old_path, *new_path, *output;
+	const char *sign_key, *password_file;
 	bool json, quiet;
 	int jobs;
 	struct build_options build;
@@ -52,6 +61,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "allow", required_argument, NULL, 'A' },
 		{ "include-line-only", no_argument, NULL, 'L' },
+		{ "sign", required_argument, NULL, 'K' },
+		{ "password-file", required_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "jobs", required_argument, NULL, 'J' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -73,6 +84,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->build.allow[o->build.nr_allow++] = optarg;
 			break;
 		case 'L': o->build.include_line_only = true; break;
+		case 'K': o->sign_key = optarg; break;
+		case 'P': o->password_file = optarg; break;
 		case 'J': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
@@ -92,6 +105,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr, "hpbuild: expected OLD and NEW\n%s", usage_text);
+		return -1;
+	}
+	if (o->password_file && !o->sign_key) {
+		fprintf(stderr, "hpbuild: --password-file goes with --sign\n");
 		return -1;
 	}
 	o->old_path = argv[optind];
@@ -230,14 +247,17 @@ static void record_findings(struct run *r)
 }
 
 /* out is NULL when no package was written; result says why:
- * "written", "refused" or "nothing-to-patch". */
+ * "written", "refused" or "nothing-to-patch".  key: the signing key, or
+ * NULL. */
 static void print_summary(const struct run *r, const char *out, size_t size, bool json,
-			  const char *result)
+			  const char *result, const struct minisign_seckey *key)
 {
 	const struct build_stats *s = &r->b.stats;
-	char id[33];
+	char id[33], key_id[17] = "", *sig = out && key ? xasprintf("%s%s", out, PKGSIG_SUFFIX) : NULL;
 
 	hpk_id_hex(r->b.p, id);
+	if (sig)
+		minisign_key_id_hex(key->key_id, key_id);
 	if (json) {
 		struct json j;
 		char *doc;
@@ -248,6 +268,8 @@ static void print_summary(const struct run *r, const char *out, size_t size, boo
 		json_kv_string(&j, "result", result);
 		json_kv_string(&j, "package", out);
 		json_kv_string(&j, "id", out ? id : NULL);
+		json_kv_string(&j, "signature", sig);
+		json_kv_string(&j, "key_id", sig ? key_id : NULL);
 		json_key(&j, "size");
 		if (out)
 			json_uint(&j, size);
@@ -273,6 +295,7 @@ static void print_summary(const struct run *r, const char *out, size_t size, boo
 		doc = json_finish(&j);
 		fputs(doc, stdout);
 		free(doc);
+		free(sig);
 		return;
 	}
 	printf("hpbuild: wrote %s\n", out);
@@ -284,8 +307,26 @@ static void print_summary(const struct run *r, const char *out, size_t size, boo
 	if (s->skipped_line_only)
 		printf("  left out      %zu functions whose only change is line numbers (--include-line-only keeps them)\n", s->skipped_line_only);
 	printf("  package size  %zu bytes\n", size);
+	if (sig)
+		printf("  signed by     key %s (%s)\n", key_id, sig);
 	for (size_t i = 0; i < r->nr_notes; i++)
 		printf("note: %s\n", r->notes[i]);
+	free(sig);
+}
+
+/* The package, then its signature when key is given; a signature that
+ * cannot be written takes the package back with it, so that no unsigned
+ * package is left where a signed one was asked for. */
+static int write_package(struct run *r, const char *out, const struct minisign_seckey *key,
+			 uint8_t **image, size_t *size, struct hp_err *err)
+{
+	if (hpk_write_mem(r->b.p, image, size, err) < 0 || write_file_atomic(out, *image, *size, err) < 0)
+		return -1;
+	if (key && pkgsig_sign(out, *image, *size, r->b.p->id, key, err) < 0) {
+		unlink(out);
+		return -1;
+	}
+	return 0;
 }
 
 static void run_free(struct run *r)
@@ -306,11 +347,19 @@ int main(int argc, char **argv)
 	struct run r = { 0 };
 	char *out = NULL, *created;
 	int worst, status = HP_EXIT_ERROR;
-	struct stat st;
+	struct minisign_seckey key;
+	uint8_t *image = NULL;
+	size_t size = 0;
 
 	o.jobs = default_jobs();
 	if (parse_args(argc, argv, &o) < 0)
 		return HP_EXIT_ERROR;
+	/* a key that cannot sign is found before the work of building */
+	if (o.sign_key && pkgsig_load_seckey(o.sign_key, o.password_file, &key, &err) < 0) {
+		fprintf(stderr, "hpbuild: %s\n", err.msg);
+		free(o.build.allow);
+		return HP_EXIT_ERROR;
+	}
 	if (collect_inputs(o.old_path, o.new_path, &in, &err) < 0) {
 		fprintf(stderr, "hpbuild: %s\n", err.msg);
 		free(o.build.allow);
@@ -327,7 +376,7 @@ int main(int argc, char **argv)
 		print_findings(&r.findings, stderr);
 		fprintf(stderr, "hpbuild: refused: the change is not hotpatch-safe (see each rule in hpverify(1); --allow=RULE overrides)\n");
 		if (o.json)
-			print_summary(&r, NULL, 0, true, "refused");
+			print_summary(&r, NULL, 0, true, "refused", NULL);
 		status = HP_EXIT_DIFF;
 		goto done;
 	}
@@ -343,7 +392,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "hpbuild: nothing to patch: no function changed%s\n",
 				r.b.stats.skipped_line_only ? " (only line numbers moved; --include-line-only packages them)" : "");
 		if (o.json)
-			print_summary(&r, NULL, 0, true, "nothing-to-patch");
+			print_summary(&r, NULL, 0, true, "nothing-to-patch", NULL);
 		status = HP_EXIT_DIFF;
 		goto done;
 	}
@@ -353,16 +402,16 @@ int main(int argc, char **argv)
 	free(created);
 	r.b.p->tool_version = pkg_str(r.b.p, "hpbuild " HP_VERSION);
 	out = o.output ? xstrdup(o.output) : default_output(o.new_path);
-	if (hpk_write_file(r.b.p, out, &err) < 0) {
+	if (write_package(&r, out, o.sign_key ? &key : NULL, &image, &size, &err) < 0) {
 		fprintf(stderr, "hpbuild: %s\n", err.msg);
 		goto done;
 	}
-	if (stat(out, &st) < 0)
-		st.st_size = 0;
 	if (!o.quiet || o.json)
-		print_summary(&r, out, (size_t)st.st_size, o.json, "written");
+		print_summary(&r, out, size, o.json, "written", o.sign_key ? &key : NULL);
 	status = HP_EXIT_OK;
 done:
+	sodium_memzero(&key, sizeof(key));
+	free(image);
 	free(out);
 	run_free(&r);
 	free_inputs(&in);

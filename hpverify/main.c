@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "pkgsig.h"
 #include "report.h"
 #include "rules.h"
 #include "verify.h"
@@ -39,6 +40,9 @@ static const char usage_text[] =
 	"                      size and old fingerprint must match\n"
 	"      --allow RULE    with OLD NEW: accept findings of RULE as hpbuild\n"
 	"                      --allow would; repeatable\n"
+	"  -k, --key PUBKEY    check the package's signature (PATCH.hpk.minisig)\n"
+	"                      against the minisign public key PUBKEY; repeatable\n"
+	"      --keys DIR      the same with every DIR/NAME.pub\n"
 	"  -j, --json          print a JSON document (format \"hpverify-1\")\n"
 	"      --sarif         print the findings as SARIF 2.1.0\n"
 	"  -q, --quiet         print nothing but errors; report through the exit status\n"
@@ -46,8 +50,9 @@ static const char usage_text[] =
 	"  -V, --version       print the version and exit\n"
 	"\n"
 	"Exit status: 0 ok; 1 unsafe (an error-level finding that was not\n"
-	"allowed) or, with --base, not built for OLD; 2 error, including a\n"
-	"corrupt package.\n";
+	"allowed), with --key or --keys a missing or bad signature, or, with\n"
+	"--base, not built for OLD; 2 error, including a corrupt package and an\n"
+	"unreadable key.\n";
 
 enum output { OUT_TEXT, OUT_JSON, OUT_SARIF };
 
@@ -57,6 +62,9 @@ struct options {
 	const char *base;
 	const char **allow;
 	size_t nr_allow;
+	const char **keys;           /* --key */
+	size_t nr_keys;
+	const char *keys_dir;        /* --keys */
 	const char *paths[3];
 	int nr_paths;
 };
@@ -77,6 +85,8 @@ static int check_args(const struct options *o)
 		return usage_error("give --audit or --base, not both");
 	if (o->base && o->output == OUT_SARIF)
 		return usage_error("--sarif reports findings; --base compares fingerprints (use --json)");
+	if ((o->nr_keys || o->keys_dir) && (o->nr_paths >= 2 || o->base))
+		return usage_error("--key and --keys check a package's signature: not with OLD NEW or --base");
 	return 0;
 }
 
@@ -86,6 +96,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "audit", no_argument, NULL, 'a' },
 		{ "base", required_argument, NULL, 'b' },
 		{ "allow", required_argument, NULL, 'A' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "keys", required_argument, NULL, 'K' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "sarif", no_argument, NULL, 'S' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -95,7 +107,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "ab:jqhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ab:k:jqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a': o->audit = true; break;
 		case 'b': o->base = optarg; break;
@@ -106,6 +118,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 			}
 			o->allow = xrealloc(o->allow, (o->nr_allow + 1) * sizeof(*o->allow));
 			o->allow[o->nr_allow++] = optarg;
+			break;
+		case 'k':
+			o->keys = xrealloc(o->keys, (o->nr_keys + 1) * sizeof(*o->keys));
+			o->keys[o->nr_keys++] = optarg;
+			break;
+		case 'K':
+			if (o->keys_dir)
+				return usage_error("give --keys once");
+			o->keys_dir = optarg;
 			break;
 		case 'j':
 		case 'S':
@@ -150,6 +171,9 @@ static size_t count_unsafe(const struct vfindings *v)
 struct package_run {
 	const char *path;
 	struct hpk *p;
+	bool sig_checked;            /* --key or --keys */
+	struct pkgsig_result sig;
+	struct hp_err sig_err;       /* why the signature was refused */
 	struct findings found;       /* the rules, run now */
 	struct vfindings recorded, now;
 	int worst;
@@ -162,6 +186,10 @@ static int package_text(const struct options *o, struct package_run *r, struct h
 
 	report_count_package(r->p, &c);
 	report_meta_text(stdout, r->path, r->p);
+	if (r->sig_checked)
+		report_signature_text(stdout, &r->sig, r->sig_err.msg);
+	else if (o->audit)
+		report_unverified_signature_text(stdout, r->path);
 	report_counts_text(stdout, &c);
 	if (o->audit) {
 		if (audit_text(stdout, r->p, err) < 0)
@@ -174,12 +202,22 @@ static int package_text(const struct options *o, struct package_run *r, struct h
 	report_findings_text(stdout, "  ", &r->now);
 	for (size_t i = 0; i < r->found.nr_not_run; i++)
 		printf("  note: rule not run: %s\n", r->found.not_run[i]);
-	if (unsafe)
+	if (r->sig_checked && r->sig.status != PKGSIG_OK)
+		printf("result       %s\n", r->sig.status == PKGSIG_MISSING ? "refused: not signed" : "refused: bad signature");
+	else if (unsafe)
 		printf("result       unsafe: %zu error-level finding%s not allowed when the package was built\n",
 		       unsafe, unsafe == 1 ? "" : "s");
 	else
 		printf("result       ok\n");
 	return 0;
+}
+
+/* "ok", "unsafe", or with a signature refused "unsigned" / "bad-signature". */
+static const char *package_result(const struct package_run *r)
+{
+	if (r->sig_checked && r->sig.status != PKGSIG_OK)
+		return r->sig.status == PKGSIG_MISSING ? "unsigned" : "bad-signature";
+	return count_unsafe(&r->now) ? "unsafe" : "ok";
 }
 
 static int package_json(const struct options *o, struct package_run *r, struct hp_err *err)
@@ -194,13 +232,14 @@ static int package_json(const struct options *o, struct package_run *r, struct h
 	json_kv_string(&j, "format", "hpverify-1");
 	json_kv_string(&j, "mode", o->audit ? "audit" : "package");
 	report_meta_json(&j, r->path, r->p);
+	report_signature_json(&j, r->sig_checked ? &r->sig : NULL, r->sig_err.msg);
 	report_counts_json(&j, &c);
 	if (o->audit)
 		ret = audit_json(&j, r->p, err);
 	report_findings_json(&j, "recorded_findings", &r->recorded);
 	report_findings_json(&j, "findings", &r->now);
 	report_strings_json(&j, "rules_not_run", r->found.not_run, r->found.nr_not_run);
-	json_kv_string(&j, "result", count_unsafe(&r->now) ? "unsafe" : "ok");
+	json_kv_string(&j, "result", package_result(r));
 	json_end_object(&j);
 	if (ret < 0) {
 		free(json_finish(&j));
@@ -209,28 +248,66 @@ static int package_json(const struct options *o, struct package_run *r, struct h
 	return report_put(json_finish(&j));
 }
 
+/* The signature is a result of its own (rule id "signature") when it was
+ * refused, a notification when it verified. */
 static int package_sarif(struct package_run *r)
 {
 	struct vfindings all = { 0 };
+	char **notes = xcalloc(r->found.nr_not_run + 1, sizeof(*notes)), *signed_by = NULL;
+	size_t n = 0;
 	int ret;
 
+	if (r->sig_checked && r->sig.status != PKGSIG_OK) {
+		struct vfinding sig = { .rule = "signature", .severity = HPK_SEV_ERROR,
+					.file = r->sig.sig_path, .message = r->sig_err.msg };
+		GROW(all.v, all.cap, all.n + 1);
+		all.v[all.n++] = sig;
+	} else if (r->sig_checked) {
+		signed_by = xasprintf("signed by key %s (%s); trusted comment: %s", r->sig.key_id,
+				      r->sig.key_path, r->sig.trusted_comment);
+		notes[n++] = signed_by;
+	}
+	for (size_t i = 0; i < r->found.nr_not_run; i++)
+		notes[n++] = r->found.not_run[i];
 	vfindings_merge(&all, &r->recorded, &r->now);
-	ret = report_put(report_sarif(&all, r->found.not_run, r->found.nr_not_run));
+	ret = report_put(report_sarif(&all, notes, n));
 	vfindings_free(&all);
+	free(signed_by);
+	free(notes);
 	return ret;
+}
+
+static int load_keyring(const struct options *o, struct keyring *kr, struct hp_err *err)
+{
+	for (size_t i = 0; i < o->nr_keys; i++)
+		if (keyring_add_file(kr, o->keys[i], err) < 0)
+			return -1;
+	if (o->keys_dir && keyring_add_dir(kr, o->keys_dir, err) < 0)
+		return -1;
+	return 0;
 }
 
 static int run_package(const struct options *o)
 {
 	struct package_run r = { .path = o->paths[0] };
 	struct hp_err err = { { 0 } };
+	struct keyring kr = { 0 };
 	int status = HP_EXIT_ERROR, ret = 0;
 
+	if (load_keyring(o, &kr, &err) < 0) {
+		fprintf(stderr, "hpverify: %s\n", err.msg);
+		keyring_free(&kr);
+		return HP_EXIT_ERROR;
+	}
 	r.p = hpk_read_file(r.path, &err);
 	if (!r.p) {
 		fprintf(stderr, "hpverify: %s\n", err.msg);
+		keyring_free(&kr);
 		return HP_EXIT_ERROR;
 	}
+	r.sig_checked = o->nr_keys || o->keys_dir;
+	if (r.sig_checked && pkgsig_check(r.path, r.p, &kr, &r.sig, &r.sig_err) < 0)
+		fprintf(stderr, "hpverify: %s\n", r.sig_err.msg);
 	r.worst = verify_package_rules(r.p, &r.found);
 	vfindings_add_package(&r.recorded, r.p);
 	vfindings_add_rules(&r.now, &r.found);
@@ -244,8 +321,12 @@ static int run_package(const struct options *o)
 		ret = package_text(o, &r, &err);
 	if (ret < 0)
 		fprintf(stderr, "hpverify: %s\n", hp_err_isset(&err) ? err.msg : "error writing output");
+	else if (r.worst >= HPK_SEV_ERROR || (r.sig_checked && r.sig.status != PKGSIG_OK))
+		status = HP_EXIT_DIFF;
 	else
-		status = r.worst >= HPK_SEV_ERROR ? HP_EXIT_DIFF : HP_EXIT_OK;
+		status = HP_EXIT_OK;
+	pkgsig_result_free(&r.sig);
+	keyring_free(&kr);
 	vfindings_free(&r.recorded);
 	vfindings_free(&r.now);
 	findings_free(&r.found);
@@ -448,6 +529,7 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o) < 0) {
 		free(o.allow);
+		free(o.keys);
 		return HP_EXIT_ERROR;
 	}
 	if (o.nr_paths >= 2)
@@ -461,5 +543,6 @@ int main(int argc, char **argv)
 		status = HP_EXIT_ERROR;
 	}
 	free(o.allow);
+	free(o.keys);
 	return status;
 }

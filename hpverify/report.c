@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rules.h"
 
@@ -53,9 +54,13 @@ void report_meta_text(FILE *out, const char *path, const struct hpk *p)
 {
 	char id[33];
 
+	char digest[65];
+
 	hpk_id_hex(p, id);
+	hpk_digest_hex(p, digest);
 	fprintf(out, "package      %s\n", path);
 	fprintf(out, "id           %s\n", id);
+	fprintf(out, "digest       %s\n", p->has_digest ? digest : "(none: format 1.0, the id is not a cryptographic hash)");
 	fprintf(out, "format       %u.%u\n", p->major, p->minor);
 	fprintf(out, "built by     %s\n", or_none(p->tool_version, "(not recorded)"));
 	fprintf(out, "created      %s\n", or_none(p->created, "(not recorded)"));
@@ -72,12 +77,14 @@ void report_meta_text(FILE *out, const char *path, const struct hpk *p)
 
 void report_meta_json(struct json *j, const char *path, const struct hpk *p)
 {
-	char id[33], version[16];
+	char id[33], version[16], digest[65];
 
 	hpk_id_hex(p, id);
+	hpk_digest_hex(p, digest);
 	snprintf(version, sizeof(version), "%u.%u", p->major, p->minor);
 	json_kv_string(j, "package", path);
 	json_kv_string(j, "id", id);
+	json_kv_string(j, "digest", p->has_digest ? digest : NULL);
 	json_kv_string(j, "format_version", version);
 	json_kv_string(j, "tool_version", p->tool_version);
 	json_kv_string(j, "created", p->created);
@@ -97,6 +104,65 @@ void report_meta_json(struct json *j, const char *path, const struct hpk *p)
 		json_end_object(j);
 	}
 	json_end_array(j);
+}
+
+static const char *sig_status_name(enum pkgsig_status s)
+{
+	return s == PKGSIG_OK ? "ok" : s == PKGSIG_MISSING ? "missing" : "bad";
+}
+
+void report_signature_text(FILE *out, const struct pkgsig_result *r, const char *why)
+{
+	if (r->status != PKGSIG_OK) {
+		fprintf(out, "signature    refused: %s\n", why);
+		return;
+	}
+	fprintf(out, "signature    ok: key %s (%s)\n", r->key_id, r->key_path);
+	fprintf(out, "signed as    %s\n", r->trusted_comment);
+}
+
+/* What the signature file claims, for a reviewer without the keys. */
+void report_unverified_signature_text(FILE *out, const char *pkg_path)
+{
+	char *sig_path = xasprintf("%s%s", pkg_path, PKGSIG_SUFFIX);
+	struct hp_err err = { { 0 } };
+	struct minisign_sig s;
+	uint8_t *text;
+	size_t n;
+	char key_id[17];
+
+	if (access(sig_path, F_OK) < 0) {
+		fprintf(out, "signature    none (no %s)\n", sig_path);
+	} else if (read_file(sig_path, &text, &n, &err) < 0) {
+		fprintf(out, "signature    unreadable: %s\n", err.msg);
+	} else {
+		if (minisign_parse_sig(sig_path, text, n, &s, &err) < 0) {
+			fprintf(out, "signature    malformed: %s\n", err.msg);
+		} else {
+			minisign_key_id_hex(s.key_id, key_id);
+			fprintf(out, "signature    claims key %s, not verified (give --key or --keys)\n", key_id);
+			minisign_sig_free(&s);
+		}
+		free(text);
+	}
+	free(sig_path);
+}
+
+void report_signature_json(struct json *j, const struct pkgsig_result *r, const char *why)
+{
+	json_key(j, "signature");
+	if (!r) {
+		json_null(j);
+		return;
+	}
+	json_begin_object(j);
+	json_kv_string(j, "status", sig_status_name(r->status));
+	json_kv_string(j, "file", r->sig_path);
+	json_kv_string(j, "key_id", r->key_id[0] ? r->key_id : NULL);
+	json_kv_string(j, "key_file", r->key_path);
+	json_kv_string(j, "trusted_comment", r->trusted_comment);
+	json_kv_string(j, "message", r->status == PKGSIG_OK ? NULL : why);
+	json_end_object(j);
 }
 
 void report_counts_text(FILE *out, const struct pkg_counts *c)

@@ -12,6 +12,7 @@
 
 #include "hpk.h"
 #include "json.h"
+#include "pkgsig.h"
 #include "verify.h"
 
 struct pkg_counts {
@@ -25,6 +26,13 @@ void report_count_package(const struct hpk *p, struct pkg_counts *c);
 /* "1.0"-style version, id, tool, created, units: text and JSON members. */
 void report_meta_text(FILE *out, const char *path, const struct hpk *p);
 void report_meta_json(struct json *j, const char *path, const struct hpk *p);
+/* The signature check (--key, --keys): "signature ok: key ID (FILE)" and
+ * the trusted comment, or "signature refused: WHY".  In JSON the member
+ * "signature", null when no key was given. */
+void report_signature_text(FILE *out, const struct pkgsig_result *r, const char *why);
+void report_signature_json(struct json *j, const struct pkgsig_result *r, const char *why);
+/* --audit without keys: the key id PATCH.hpk.minisig claims, unverified. */
+void report_unverified_signature_text(FILE *out, const char *pkg_path);
 void report_counts_text(FILE *out, const struct pkg_counts *c);
 void report_counts_json(struct json *j, const struct pkg_counts *c);
 

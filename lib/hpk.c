@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 #include <xxhash.h>
 
@@ -51,20 +52,50 @@ void hpk_free(struct hpk *p)
 	free(p);
 }
 
-void hpk_id_to_hex(const uint8_t id[16], char *buf)
+static void bytes_to_hex(const uint8_t *b, size_t n, char *buf)
 {
 	static const char hex[] = "0123456789abcdef";
 
-	for (int i = 0; i < 16; i++) {
-		buf[2 * i] = hex[id[i] >> 4];
-		buf[2 * i + 1] = hex[id[i] & 15];
+	for (size_t i = 0; i < n; i++) {
+		buf[2 * i] = hex[b[i] >> 4];
+		buf[2 * i + 1] = hex[b[i] & 15];
 	}
-	buf[32] = '\0';
+	buf[2 * n] = '\0';
+}
+
+void hpk_id_to_hex(const uint8_t id[16], char *buf)
+{
+	bytes_to_hex(id, 16, buf);
 }
 
 void hpk_id_hex(const struct hpk *p, char *buf)
 {
 	hpk_id_to_hex(p->id, buf);
+}
+
+void hpk_digest_hex(const struct hpk *p, char *buf)
+{
+	if (p->has_digest)
+		bytes_to_hex(p->digest, 32, buf);
+	else
+		buf[0] = '\0';
+}
+
+int hpk_expect_id(const struct hpk *p, const char *name, const char *want, struct hp_err *err)
+{
+	size_t n = strlen(want);
+	char have[65];
+
+	if ((n != 32 && n != 64) || strspn(want, "0123456789abcdefABCDEF") != n)
+		return hp_err_set(err, "--expect-id %s: not a package id (32 hex digits) or digest (64)", want);
+	/* a 1.0 id is an XXH3 checksum: anyone can make a package with it */
+	if (!p->has_digest)
+		return hp_err_set(err, "%s: format %u.%u package has no cryptographic id to check --expect-id against; rebuild it",
+				  name, p->major, p->minor);
+	hpk_digest_hex(p, have);
+	if (strncasecmp(have, want, n))
+		return hp_err_set(err, "%s: package %.*s is not the expected %s", name, (int)n, have, want);
+	return 0;
 }
 
 /* ---- hashes ---- */
@@ -172,6 +203,31 @@ void hpk_file_hash(const uint8_t *image, size_t size, int zero_id, uint8_t out[1
 	h = XXH3_128bits_digest(&st);
 	put_le(out, h.low64, 8);
 	put_le(out + 8, h.high64, 8);
+}
+
+void hpk_file_digest(const uint8_t *image, size_t size, uint8_t out[32])
+{
+	static const uint8_t zeros[32];
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, image, HDR_ID);
+	crypto_generichash_update(&st, zeros, 32);   /* id and checksum */
+	crypto_generichash_update(&st, image + HDR_TOOL_VERSION, HDR_DIGEST - HDR_TOOL_VERSION);
+	crypto_generichash_update(&st, zeros, 32);   /* digest */
+	crypto_generichash_update(&st, image + HDR_SIZE, size - HDR_SIZE);
+	crypto_generichash_final(&st, out, 32);
+}
+
+void hpk_seal_id(uint8_t *image, size_t size)
+{
+	if ((get_le(image + HDR_FLAGS, 4) & HPK_FLAG_DIGEST) && size >= HDR_SIZE &&
+	    get_le(image + HDR_HEADER_SIZE, 2) >= HDR_SIZE) {
+		hpk_file_digest(image, size, image + HDR_DIGEST);
+		memcpy(image + HDR_ID, image + HDR_DIGEST, 16);
+	} else {
+		hpk_file_hash(image, size, 1, image + HDR_ID);
+	}
 }
 
 /* ---- section types ---- */

@@ -39,7 +39,7 @@
 #include "util.h"
 
 #define HPK_FORMAT_MAJOR 1
-#define HPK_FORMAT_MINOR 0
+#define HPK_FORMAT_MINOR 1
 
 /* What a package symbol is. */
 enum hpk_sym_where {
@@ -147,6 +147,12 @@ struct hpk {
 	uint16_t major, minor;
 	uint16_t arch;              /* EM_X86_64 */
 	uint8_t id[16];             /* content-derived package id */
+	/* BLAKE2b-256 of the content (format 1.1); id is its first half.
+	 * has_digest is false for a format 1.0 package, whose id is an XXH3
+	 * checksum anyone can recompute: it names the content but does not
+	 * pin it (hpapply --expect-id refuses such a package). */
+	uint8_t digest[32];
+	bool has_digest;
 	const char *tool_version;   /* "hpbuild 0.1.0" */
 	const char *created;        /* from SOURCE_DATE_EPOCH, or NULL */
 	struct hpk_unit *units;     uint32_t nr_units;
@@ -167,7 +173,7 @@ struct hpk {
  * Serialize p (computing its id and checksums) into a new buffer the
  * caller frees.  Writes format HPK_FORMAT_MAJOR.HPK_FORMAT_MINOR for
  * x86-64 (arch 0 means EM_X86_64; any other is refused), and records
- * that in p: id, major, minor and arch are set to what was written; nothing
+ * that in p: id, digest, major, minor and arch are set to what was written; nothing
  * else in p changes.  Masks are written sorted and merged.  The
  * model is checked first with the reader's rules, so a package the reader
  * would refuse is never written: -1 and err says what is wrong.
@@ -190,6 +196,17 @@ void hpk_free(struct hpk *p);
  * for an id kept elsewhere (hpapply's in-process record). */
 void hpk_id_hex(const struct hpk *p, char *buf);
 void hpk_id_to_hex(const uint8_t id[16], char *buf);
+/* The digest as 64 lowercase hex digits (buf: 65 bytes); "" without one. */
+void hpk_digest_hex(const struct hpk *p, char *buf);
+
+/*
+ * Does the package have the id or digest given in hex (hpapply
+ * --expect-id)?  want: 32 hex digits (the id) or 64 (the whole digest),
+ * either case.  0 when it matches; -1 and err says why not, including
+ * "a format 1.0 package has no cryptographic id".  name is the package's
+ * path for the message.
+ */
+int hpk_expect_id(const struct hpk *p, const char *name, const char *want, struct hp_err *err);
 
 /* XXH3-64 of size bytes with the ranges left out: the old-function
  * fingerprint stored in HPK_FUNC_REPLACE entries and checked by

@@ -21,7 +21,7 @@
 #define HPK_EM_X86_64 62
 #define HPK_NO_STRING 0xffffffffu
 
-/* Header: 72 bytes at offset 0. */
+/* Header: 104 bytes at offset 0 (72 in format 1.0, which has no digest). */
 enum {
 	HDR_MAGIC = 0,          /* u8[8] */
 	HDR_MAJOR = 8,          /* u16 */
@@ -35,13 +35,19 @@ enum {
 	HDR_CHECKSUM = 48,      /* u8[16] */
 	HDR_TOOL_VERSION = 64,  /* string */
 	HDR_CREATED = 68,       /* string */
-	HDR_SIZE = 72,
+	HDR_SIZE_1_0 = 72,
+	HDR_DIGEST = 72,        /* u8[32], with HPK_FLAG_DIGEST (format 1.1) */
+	HDR_SIZE = 104,
 };
 
 /* Header flags: the low 16 bits are features a reader must understand
  * (it refuses unknown ones), the high 16 bits are advice it may ignore.
- * Format 1.0 defines none. */
+ * Format 1.1 defines one: the header holds a BLAKE2b-256 digest and the
+ * id is its first 16 bytes (a reader of 1.0 refuses such a package rather
+ * than take an id it cannot check). */
 #define HPK_FLAGS_REQUIRED 0x0000ffffu
+#define HPK_FLAG_DIGEST 0x00000001u
+#define HPK_FLAGS_KNOWN HPK_FLAG_DIGEST
 
 /* Table-of-contents entry: 32 bytes each, right after the header. */
 enum {
@@ -145,7 +151,20 @@ int hpk_check_model(const struct hpk *p, char *why, size_t n);
 uint32_t hpk_normalize_masks(const struct hpk_range *in, uint32_t n, struct hpk_range *out);
 
 /* Whole-file XXH3-128: over image with the id field zeroed when zero_id,
- * and the checksum field always zeroed.  Stored low half first. */
+ * and the checksum field always zeroed.  Stored low half first.  The file
+ * checksum (zero_id 0) of every format, and the id of format 1.0. */
 void hpk_file_hash(const uint8_t *image, size_t size, int zero_id, uint8_t out[16]);
+
+/* BLAKE2b-256 (unkeyed) of image with the id, checksum and digest fields
+ * zeroed: the digest of format 1.1, whose first 16 bytes are the id.
+ * size is at least HDR_SIZE. */
+void hpk_file_digest(const uint8_t *image, size_t size, uint8_t out[32]);
+
+/* Recompute the id of image (size at least HDR_SIZE_1_0) the way its
+ * flags say: with HPK_FLAG_DIGEST and a header with room for it, the
+ * digest and the id from it; otherwise the 1.0 XXH3 id.  The writer's
+ * step before the file checksum; the test and fuzz tools that craft
+ * packages use it too. */
+void hpk_seal_id(uint8_t *image, size_t size);
 
 #endif

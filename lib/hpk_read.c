@@ -3,7 +3,7 @@
  *
  * Every byte is hostile until checked, in the order hotpatch(5) lists
  * under READER CHECKS: size, magic, version, architecture, header size,
- * file size, whole-file checksum, id, flags; then the table of contents
+ * file size, flags, whole-file checksum, digest and id; then the table of contents
  * (inside the file, no overlaps, known or optional types, whole records),
  * each section's checksum; then every record (strings inside the string
  * table, byte ranges inside the blob section, counts that add up, reserved
@@ -78,15 +78,23 @@ static int check_version(struct reader *r, unsigned major)
 	return 0;
 }
 
-static int check_sums(struct reader *r)
+static int check_sums(struct reader *r, bool digest)
 {
-	uint8_t sum[16];
+	uint8_t sum[32];
 
 	hpk_file_hash(r->img, (size_t)r->size, 0, sum);
 	if (memcmp(sum, r->img + HDR_CHECKSUM, 16))
 		return bad(r, "checksum mismatch (file is corrupt or was modified)");
 	/* the id names the content: a file whose id was edited (and the
 	 * checksum redone) would pass for another package */
+	if (digest) {
+		hpk_file_digest(r->img, (size_t)r->size, sum);
+		if (memcmp(sum, r->img + HDR_DIGEST, 32))
+			return bad(r, "package digest does not match its content (file was modified)");
+		if (memcmp(sum, r->img + HDR_ID, 16))
+			return bad(r, "package id is not the first half of its digest (file was modified)");
+		return 0;
+	}
 	hpk_file_hash(r->img, (size_t)r->size, 1, sum);
 	if (memcmp(sum, r->img + HDR_ID, 16))
 		return bad(r, "package id does not match its content (file was modified)");
@@ -100,9 +108,9 @@ static int check_header(struct reader *r)
 	uint32_t flags;
 	unsigned arch;
 
-	if (r->size < HDR_SIZE)
+	if (r->size < HDR_SIZE_1_0)
 		return bad(r, "too small to be a hotpatch package (%llu bytes; the header alone is %u)",
-			   (unsigned long long)r->size, (unsigned)HDR_SIZE);
+			   (unsigned long long)r->size, (unsigned)HDR_SIZE_1_0);
 	if (memcmp(h + HDR_MAGIC, HPK_MAGIC, HPK_MAGIC_SIZE))
 		return bad(r, "not a hotpatch package (wrong magic number)");
 	if (check_version(r, (unsigned)get_le(h + HDR_MAJOR, 2)) < 0)
@@ -111,9 +119,9 @@ static int check_header(struct reader *r)
 	if (arch != HPK_EM_X86_64)
 		return bad(r, "package is for architecture %u, not x86-64", arch);
 	r->header_size = (uint32_t)get_le(h + HDR_HEADER_SIZE, 2);
-	if (r->header_size < HDR_SIZE || r->header_size % 8 || r->header_size > r->size)
+	if (r->header_size < HDR_SIZE_1_0 || r->header_size % 8 || r->header_size > r->size)
 		return bad(r, "header size %u is invalid (a multiple of 8, at least %u, inside the file)",
-			   r->header_size, (unsigned)HDR_SIZE);
+			   r->header_size, (unsigned)HDR_SIZE_1_0);
 	file_size = get_le(h + HDR_FILE_SIZE, 8);
 	if (file_size > r->size)
 		return bad(r, "truncated: the header says %llu bytes, the file has %llu (file is incomplete)",
@@ -121,12 +129,15 @@ static int check_header(struct reader *r)
 	if (file_size < r->size)
 		return bad(r, "the header says %llu bytes, the file has %llu (trailing data)",
 			   (unsigned long long)file_size, (unsigned long long)r->size);
-	if (check_sums(r) < 0)
-		return -1;
 	flags = (uint32_t)get_le(h + HDR_FLAGS, 4);
-	if (flags & HPK_FLAGS_REQUIRED)
+	if (flags & HPK_FLAGS_REQUIRED & ~HPK_FLAGS_KNOWN)
 		return bad(r, "package uses features this reader does not know (flags 0x%x); upgrade hpverify",
-			   flags & HPK_FLAGS_REQUIRED);
+			   flags & HPK_FLAGS_REQUIRED & ~HPK_FLAGS_KNOWN);
+	if ((flags & HPK_FLAG_DIGEST) && r->header_size < HDR_SIZE)
+		return bad(r, "header size %u has no room for the digest its flags announce (at least %u)",
+			   r->header_size, (unsigned)HDR_SIZE);
+	if (check_sums(r, flags & HPK_FLAG_DIGEST) < 0)
+		return -1;
 	r->nr_toc = (uint32_t)get_le(h + HDR_NR_SECTIONS, 4);
 	return 0;
 }
@@ -590,6 +601,10 @@ static struct hpk *parse(const char *name, uint8_t *img, size_t size, struct hp_
 	p->minor = (uint16_t)get_le(img + HDR_MINOR, 2);
 	p->arch = (uint16_t)get_le(img + HDR_ARCH, 2);
 	memcpy(p->id, img + HDR_ID, 16);
+	if (get_le(img + HDR_FLAGS, 4) & HPK_FLAG_DIGEST) {
+		memcpy(p->digest, img + HDR_DIGEST, 32);
+		p->has_digest = true;
+	}
 	return p;
 }
 

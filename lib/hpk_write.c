@@ -327,7 +327,7 @@ static void emit_header_and_toc(struct writer *w)
 	put_le(h + HDR_MINOR, HPK_FORMAT_MINOR, 2);
 	put_le(h + HDR_ARCH, HPK_EM_X86_64, 2);
 	put_le(h + HDR_HEADER_SIZE, HDR_SIZE, 2);
-	put_le(h + HDR_FLAGS, 0, 4);
+	put_le(h + HDR_FLAGS, HPK_FLAG_DIGEST, 4);
 	put_le(h + HDR_NR_SECTIONS, w->nr_secs, 4);
 	put_le(h + HDR_FILE_SIZE, w->size, 8);
 	put_str(w, h + HDR_TOOL_VERSION, w->p->tool_version);
@@ -342,21 +342,21 @@ static void emit_header_and_toc(struct writer *w)
 	}
 }
 
-/* Section checksums, then the id (with id and checksum zeroed), then the
- * file checksum with the id in place: hotpatch(5), CHECKSUMS. */
-static void seal(struct writer *w, uint8_t id[16])
+/* Section checksums, then the digest and the id (with id, checksum and
+ * digest zeroed), then the file checksum with them in place: hotpatch(5),
+ * CHECKSUMS. */
+static void seal(struct writer *w, struct hpk *p)
 {
-	uint8_t sum[16];
-
 	for (uint32_t i = 0; i < w->nr_secs; i++) {
 		uint8_t *e = w->out + HDR_SIZE + (size_t)i * TOC_ENTRY_SIZE;
 
 		put_le(e + TOC_CHECKSUM, XXH3_64bits(w->out + w->secs[i].offset, w->secs[i].size), 8);
 	}
-	hpk_file_hash(w->out, w->size, 1, id);
-	memcpy(w->out + HDR_ID, id, 16);
-	hpk_file_hash(w->out, w->size, 0, sum);
-	memcpy(w->out + HDR_CHECKSUM, sum, 16);
+	hpk_seal_id(w->out, w->size);
+	hpk_file_hash(w->out, w->size, 0, w->out + HDR_CHECKSUM);
+	memcpy(p->id, w->out + HDR_ID, 16);
+	memcpy(p->digest, w->out + HDR_DIGEST, 32);
+	p->has_digest = true;
 }
 
 static void emit(struct writer *w)
@@ -418,7 +418,7 @@ static int serialize(struct hpk *p, const char *name, uint8_t **out, size_t *out
 				  name);
 	}
 	emit(&w);
-	seal(&w, p->id);
+	seal(&w, p);
 	/* p now describes exactly what was written, as the reader would */
 	p->major = HPK_FORMAT_MAJOR;
 	p->minor = HPK_FORMAT_MINOR;

@@ -3,8 +3,8 @@
 # As root with apt-get: installs what is missing.  Otherwise prints the exact
 # command to run and fails.
 set -u
-PKGS="gcc clang make pkg-config libelf-dev libdwarf-dev zlib1g-dev libcapstone-dev \
-libxxhash-dev libcmocka-dev libclang-rt-14-dev valgrind strace bsdiff xdelta3 binutils"
+PKGS="gcc clang make pkg-config libelf-dev libdw-dev libdwarf-dev zlib1g-dev libcapstone-dev \
+libxxhash-dev libsodium-dev minisign libcmocka-dev libclang-rt-14-dev valgrind strace bsdiff xdelta3 binutils"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed'; then

@@ -27,12 +27,11 @@ compile() { # DIR: compile DIR/request.c there
 seen=0
 mark() { seen=$(($(wc -l <server.log) + 1)); }
 # watch: wait for 4 lines past the mark (4 requests, one of each length)
-# and show them
+# and show them; a minute without them means the server is stuck
 watch() {
-	i=0
-	while [ "$(wc -l <server.log)" -lt $((seen + 4)) ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
+	end=$(($(date +%s) + 60))
+	while [ "$(wc -l <server.log)" -lt $((seen + 4)) ] && [ "$(date +%s)" -lt "$end" ]; do
+		sleep 0.05
 	done
 	printf '\n$ # what the server printed since\n'
 	tail -n +$((seen + 1)) server.log | head -n 4

@@ -155,9 +155,9 @@ run_hpdiff() {
 		rh_n=$((rh_n + 1))
 		if [ $((rh_n % 8)) = 1 ]; then ASAN_OPTIONS=$asan_leaks; else ASAN_OPTIONS=$asan_fast; fi
 		if [ "$rh_side" = old ]; then
-			timeout 10 "$hpdiff" "$v" "$rh_other" >"$rh_w/out" 2>"$rh_w/err"
+			timeout 120 "$hpdiff" "$v" "$rh_other" >"$rh_w/out" 2>"$rh_w/err"
 		else
-			timeout 10 "$hpdiff" "$rh_other" "$v" >"$rh_w/out" 2>"$rh_w/err"
+			timeout 120 "$hpdiff" "$rh_other" "$v" >"$rh_w/out" 2>"$rh_w/err"
 		fi
 		judge hpdiff "$v" $? "$rh_w/err"
 		[ -n "$why" ] && fail_with "$v" "$why" "$rh_fails"
@@ -181,7 +181,7 @@ run_hpbuild() {
 		else
 			set -- "$rb_other" "$v"
 		fi
-		(cd "$rb_w/out" && timeout 10 "$hpbuild" -q "$1" "$2" -o "$rb_w/out/x.hpk") \
+		(cd "$rb_w/out" && timeout 120 "$hpbuild" -q "$1" "$2" -o "$rb_w/out/x.hpk") \
 			>"$rb_w/stdout" 2>"$rb_w/err"
 		rc=$?
 		judge hpbuild "$v" $rc "$rb_w/err"
@@ -190,7 +190,7 @@ run_hpbuild() {
 			why="exit $rc but left files: $(echo "$left" | tr "\n" " ")"
 		fi
 		if [ -z "$why" ] && [ $rc -eq 0 ] && [ -x "$hpverify" ]; then
-			timeout 10 "$hpverify" "$rb_w/out/x.hpk" >"$rb_w/stdout" 2>"$rb_w/err"
+			timeout 120 "$hpverify" "$rb_w/out/x.hpk" >"$rb_w/stdout" 2>"$rb_w/err"
 			vrc=$?
 			[ $vrc -le 1 ] || why="hpbuild wrote a package hpverify rejects (exit $vrc): $(head -n 1 "$rb_w/err")"
 		fi
@@ -205,7 +205,7 @@ run_hpverify() {
 	shift 2
 	mkdir -p "$rv_w"
 	for v in "$@"; do
-		timeout 10 "$hpverify" "$v" >"$rv_w/out" 2>"$rv_w/err"
+		timeout 120 "$hpverify" "$v" >"$rv_w/out" 2>"$rv_w/err"
 		rc=$?
 		judge hpverify "$v" $rc "$rv_w/err"
 		[ -z "$why" ] && [ $rc -ne 2 ] && why="corrupt package accepted (exit $rc)"
@@ -311,7 +311,7 @@ run_pairs() {
 	shift 2
 	mkdir -p "$rp_w"
 	for v in "$@"; do
-		timeout 10 "$hpdiff" "$v.old" "$v.new" >"$rp_w/out" 2>"$rp_w/err"
+		timeout 120 "$hpdiff" "$v.old" "$v.new" >"$rp_w/out" 2>"$rp_w/err"
 		judge hpdiff "$v." $? "$rp_w/err"
 		[ -n "$why" ] && fail_with "$v.new" "$why" "$rp_fails"
 	done
@@ -349,12 +349,12 @@ run_hostile() {
 		n=$(basename "$v" .hpk)
 		text=$(grep "^$n$tab" "$rx_list" | cut -f 2)
 		if [ "$text" = - ]; then
-			timeout 10 "$hpverify" --audit "$v" >"$rx_w/out" 2>"$rx_w/err"
+			timeout 120 "$hpverify" --audit "$v" >"$rx_w/out" 2>"$rx_w/err"
 			judge hpverify "$v" $? "$rx_w/err"
 			[ -n "$why" ] && fail_with "$v" "$why" "$rx_fails"
 			continue
 		fi
-		timeout 10 "$hpverify" "$v" >"$rx_w/out" 2>"$rx_w/err"
+		timeout 120 "$hpverify" "$v" >"$rx_w/out" 2>"$rx_w/err"
 		rc=$?
 		judge hpverify "$v" $rc "$rx_w/err"
 		[ -z "$why" ] && [ $rc -ne 2 ] && why="hostile package accepted (exit $rc)"
@@ -379,7 +379,7 @@ package_suite() {
 	# shellcheck disable=SC2086
 	if ! gcc -std=gnu11 -g -O1 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter $san \
 		-I"$root/lib" -o "$tmp/pkgcorrupt" "$root/tests/e2e/corrupt/pkgcorrupt.c" \
-		"$build/libhp.a" -lxxhash -ldwarf -lelf -lz >"$w/cc.log" 2>&1; then
+		"$build/libhp.a" -lxxhash -lsodium -ldwarf -lelf -lz >"$w/cc.log" 2>&1; then
 		echo "FAIL tests/e2e/corrupt/pkgcorrupt.c does not build: $(grep -m 1 error "$w/cc.log")"
 		failed=$((failed + 1))
 		return
@@ -406,7 +406,7 @@ package_suite() {
 	fi
 	bytes=$(wc -c <"$pkg")
 
-	timeout 10 "$hpverify" "$pkg" >/dev/null 2>"$w/err"
+	timeout 120 "$hpverify" "$pkg" >/dev/null 2>"$w/err"
 	rc=$?
 	if [ $rc -gt 1 ]; then
 		echo "FAIL hpverify on the intact package of $pkgname: exit $rc: $(head -n 1 "$w/err")"

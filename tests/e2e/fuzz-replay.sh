@@ -52,7 +52,7 @@ for t in ${*:-$FUZZ_TARGETS}; do
 	done
 	# shellcheck disable=SC2086
 	if ! gcc $flags $san -o "$out/$t" "fuzz/$t.c" fuzz/replay_main.c \
-		-Wl,--start-group $libs "$build/libhp.a" -Wl,--end-group $FUZZ_SYSLIBS >"$out/$t.build" 2>&1; then
+		$libs "$build/libhp.a" $FUZZ_SYSLIBS >"$out/$t.build" 2>&1; then
 		echo "FAIL $t: replay driver does not build: $(grep -m 1 -E 'error|undefined' "$out/$t.build")"
 		failed=$((failed + 1))
 		continue

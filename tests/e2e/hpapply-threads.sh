@@ -19,6 +19,7 @@ set -u
 [ $# -ge 1 ] && [ $# -le 2 ] || { echo "usage: sh tests/e2e/hpapply-threads.sh BUILD_DIR [CYCLES]" >&2; exit 2; }
 cycles=${2:-200}
 . "$(dirname "$0")/lib/fixture.sh"
+. "$(dirname "$0")/lib/wait.sh"
 need_tools hpapply-threads.sh "$1" hpapply hpbuild
 hpapply=$build_dir/hpapply
 src=$root/tests/e2e/hpapply
@@ -61,9 +62,15 @@ counts() {
 	tail -n 1 "$tmp/out" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
 
+# calls_past N: the program has printed a line counting more than N calls
+calls_past() {
+	cp_calls=$(counts calls)
+	[ "${cp_calls:-0}" -gt "$1" ]
+}
+
 "$tmp/prog" >"$tmp/out" 2>&1 &
 pid=$!
-sleep 0.1
+wait_until calls_past 0
 
 "$hpapply" -n -p "$pid" "$tmp/p.hpk" >"$tmp/run.out" 2>&1
 if [ $? -ne 0 ] && grep -q "not permitted" "$tmp/run.out"; then
@@ -78,9 +85,9 @@ while [ $i -lt "$cycles" ]; do
 	i=$((i + 1))
 	for step in apply revert; do
 		if [ $step = apply ]; then
-			"$hpapply" -q --timeout 5000 -p "$pid" "$tmp/p.hpk" >"$tmp/run.out" 2>&1
+			"$hpapply" -q --timeout 30000 -p "$pid" "$tmp/p.hpk" >"$tmp/run.out" 2>&1
 		else
-			"$hpapply" -q --timeout 5000 -p "$pid" --revert >"$tmp/run.out" 2>&1
+			"$hpapply" -q --timeout 30000 -p "$pid" --revert >"$tmp/run.out" 2>&1
 		fi
 		st=$?
 		if [ $st -ne 0 ]; then
@@ -98,7 +105,8 @@ else
 	bad "the process died in cycle $i: $(tail -n 3 "$tmp/out")"
 	finish
 fi
-sleep 0.05
+# a line printed after the last revert (its counts include later calls)
+wait_until calls_past "$(counts calls)"
 wrong=$(counts wrong)
 old=$(counts old)
 new=$(counts new)
@@ -112,7 +120,7 @@ if [ "${old:-0}" -gt 0 ] && [ "${new:-0}" -gt 0 ]; then
 else
 	bad "old=$old new=$new: the patch never took effect, or never went away"
 fi
-sleep 0.05
+wait_until calls_past "$(counts calls)"
 if [ "$(counts new)" = "$new" ]; then
 	ok "after the last revert only old answers come"
 else

@@ -17,6 +17,10 @@
  *       And one that is well-formed but unsafe: unsafe-reloc-type makes
  *       the first relocation an R_X86_64_32 (u32 type at 12 of the record),
  *       which hpapply cannot resolve in a position-independent process.
+ *       And the tamper case: code-byte flips bit 6 of the middle byte of
+ *       the first function with code; with everything recomputed that is
+ *       a consistent package with another id, which only a signature or a
+ *       pinned id (hpapply --expect-id) tells from the original.
  *       Exit 3 when IN has nothing that FIELD can apply to.
  */
 #include <errno.h>
@@ -27,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <xxhash.h>
 
 #include "util.h"
@@ -215,9 +220,12 @@ static uint8_t *section(const struct image *im, uint32_t type, uint64_t *size)
 	return e ? im->d + get_le(e + 8, 8) : NULL;
 }
 
-/* Redo the checksum of every section, then the id (XXH3-128 of the file
- * with id and checksum zeroed) and the whole-file checksum (with only the
- * checksum zeroed); 128-bit values are stored low half first. */
+/* Redo the checksum of every section, then the id: in format 1.1 (flag
+ * bit 0) the first half of the digest at 72, BLAKE2b-256 of the file with
+ * id, checksum and digest zeroed; in 1.0 XXH3-128 of the file with id and
+ * checksum zeroed.  Then the whole-file checksum (with only the checksum
+ * zeroed); 128-bit values are stored low half first.  Everything a
+ * tamperer can recompute: none of it is secret. */
 static void reseal(struct image *im)
 {
 	static const uint8_t zeros[16];
@@ -228,7 +236,13 @@ static void reseal(struct image *im)
 		uint8_t *e = im->d + im->header_size + (size_t)i * 32;
 		put_le(e + 24, XXH3_64bits(im->d + get_le(e + 8, 8), get_le(e + 16, 8)), 8);
 	}
-	for (int pass = 0; pass < 2; pass++) {
+	if ((get_le(im->d + 16, 4) & 1) && im->header_size >= 104) {
+		memset(im->d + 32, 0, 32);
+		memset(im->d + 72, 0, 32);
+		crypto_generichash(im->d + 72, 32, im->d, im->size, NULL, 0);
+		memcpy(im->d + 32, im->d + 72, 16);
+	}
+	for (int pass = (get_le(im->d + 16, 4) & 1) ? 1 : 0; pass < 2; pass++) {
 		XXH3_128bits_reset(st);
 		XXH3_128bits_update(st, im->d, 32);
 		XXH3_128bits_update(st, pass == 0 ? zeros : im->d + 32, 16);
@@ -313,6 +327,14 @@ static int craft(const char *in, const char *out, const char *field)
 	} else if (!strcmp(field, "func-unit") && (sec = section(&im, T_FUNCTIONS, &size)) && size) {
 		put_le(sec + 20, 1000, 4);
 		done = true;
+	} else if (!strcmp(field, "code-byte") && (f = first_func_with(&im, 36, &before)) &&
+		   (sec = section(&im, T_BLOBS, &size))) {
+		uint64_t at = get_le(f + 32, 4) + get_le(f + 36, 4) / 2;
+
+		if (at < size) {
+			sec[at] ^= 0x40;                           /* cmp rdi,0x3f -> 0x7f */
+			done = true;
+		}
 	} else if (!strcmp(field, "mask-range") && (f = first_func_with(&im, 48, &before))) {
 		sec = section(&im, T_MASKS, &size);
 		put_le(sec + before * 8, get_le(f + 44, 4) + 1, 4);   /* starts past the old size */

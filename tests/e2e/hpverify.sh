@@ -96,7 +96,7 @@ json_ok() {
 }
 
 # ---- the helper ----
-libs="-ldwarf -lelf -lz -lcapstone -lxxhash"
+libs="-ldwarf -lelf -lz -lcapstone -lxxhash -lsodium"
 mut=$tmp/hpkmut
 # shellcheck disable=SC2086
 if ! cc -std=gnu11 -D_GNU_SOURCE -I"$root/lib" -o "$mut" "$root/tests/e2e/hpkmut.c" \

@@ -81,6 +81,7 @@ vg() {
 }
 
 . "$root/tests/e2e/lib/fixture.sh"
+. "$root/tests/e2e/lib/wait.sh"
 
 # The fixture suite itself (tests/e2e/fixtures.sh: hpdiff's report checked
 # against each fixture's expectations), with hpdiff run under valgrind by a
@@ -142,13 +143,9 @@ fi
 # tests/e2e/hpapply, each under valgrind, and the program's answers change
 # and change back.
 # last_answer FILE WANT: the program's last line once it is WANT, or
-# whatever it is after 10 s
+# whatever it is after lib/wait.sh's bound
 last_answer() {
-	i=0
-	while [ "$(tail -n 1 "$1")" != "$2" ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_until last_line_is "$1" "$2"
 	tail -n 1 "$1"
 }
 live_hpapply() {
@@ -166,7 +163,7 @@ live_hpapply() {
 	fi
 	"$la/prog" >"$la/out" &
 	la_pid=$!
-	sleep 0.3
+	wait_until has_lines "$la/out" 1
 	vg "hpapply on a live process" "0" "$vbuild/hpapply" -p "$la_pid" "$la/p.hpk"
 	la_applied=$(last_answer "$la/out" compute=22)
 	vg "hpapply --list on it" "0" "$vbuild/hpapply" -p "$la_pid" --list

@@ -319,7 +319,7 @@ static void test_findings_merge_and_sarif(void **state)
 	vfindings_free(&all);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_relocations_rendered),
@@ -330,5 +330,6 @@ int main(void)
 		cmocka_unit_test(test_findings_merge_and_sarif),
 	};
 
+	test_select(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

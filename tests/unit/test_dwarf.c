@@ -530,7 +530,7 @@ static void test_corrupt_dwarf(void **state)
 	cmocka_unit_test_prestate(t, (void *)&gcc), \
 	cmocka_unit_test_prestate(t, (void *)&clang)
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		PER_COMPILER(test_functions_and_vars),
@@ -544,5 +544,6 @@ int main(void)
 		PER_COMPILER(test_corrupt_dwarf),
 	};
 
+	test_select(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,13 +5,16 @@
  * an address within rel32 reach, relocation (stubs, GOT slots, values that
  * do not fit), /proc/PID/maps, the symbol tables of this very test binary,
  * and ptrace on a child: stop, a system call run in it, a function called
- * in it, memory written, the conservative stack check.
+ * in it, memory written, the stack check: frames found by unwinding, data
+ * words on the stack not taken for frames.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
 #include <elf.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -27,6 +30,7 @@
 #include "procmaps.h"
 #include "record.h"
 #include "tracee.h"
+#include "testutil.h"
 #include "util.h"
 
 /* ---- the record ---- */
@@ -38,12 +42,17 @@ static void sample_record(struct record *r)
 	memset(r, 0, sizeof(*r));
 	r->present = true;
 	r->next_seq = 3;
+	r->generation = 9;
 	r->nr_pkgs = 2;
 	r->pkgs = xcalloc(2, sizeof(*r->pkgs));
 	for (int i = 0; i < 2; i++) {
 		struct rec_pkg *p = &r->pkgs[i];
 
 		memset(p->id, 0x11 * (i + 1), 16);
+		p->state = i ? REC_PENDING : REC_APPLIED;
+		p->pid = i ? 4242 : 0;
+		if (i)
+			memset(p->replaces, 0x77, 16);
 		p->seq = (uint64_t)i + 1;
 		p->module = xasprintf("/usr/lib/libx%d.so", i);
 		p->module_bias = 0x7f0000000000ULL + (uint64_t)i * 0x100000;
@@ -51,6 +60,7 @@ static void sample_record(struct record *r)
 		p->region_size = 3 * 4096;
 		p->code_size = 100;
 		p->tool = xstrdup("hpbuild 0.1.0");
+		p->signer = xstrdup(i ? "CD0396ADFB2552AB" : "");
 		p->nr_funcs = (uint32_t)i + 1;
 		p->funcs = xcalloc(p->nr_funcs, sizeof(*p->funcs));
 		for (uint32_t k = 0; k < p->nr_funcs; k++) {
@@ -80,7 +90,16 @@ static void test_record_round_trip(void **state)
 	assert_int_equal(record_decode("t", buf, len, &back, &err), 0);
 	assert_int_equal(back.nr_pkgs, 2);
 	assert_int_equal(back.next_seq, 3);
+	assert_int_equal(back.generation, 9);
+	assert_int_equal(back.pkgs[0].state, REC_APPLIED);
+	assert_int_equal(back.pkgs[1].state, REC_PENDING);
+	assert_int_equal(back.pkgs[1].pid, 4242);
+	assert_memory_equal(back.pkgs[1].replaces, "\x77\x77\x77\x77\x77\x77\x77\x77\x77\x77\x77\x77\x77\x77\x77\x77", 16);
+	assert_true(record_unfinished(&back) == &back.pkgs[1]);
+	assert_string_equal(rec_state_name(back.pkgs[1].state), "pending");
 	assert_string_equal(back.pkgs[1].module, "/usr/lib/libx1.so");
+	assert_string_equal(back.pkgs[0].signer, "");
+	assert_string_equal(back.pkgs[1].signer, "CD0396ADFB2552AB");
 	assert_int_equal(back.pkgs[1].nr_funcs, 2);
 	assert_string_equal(back.pkgs[1].funcs[1].name, "helper");
 	assert_string_equal(back.pkgs[1].funcs[1].file, "util.c");
@@ -95,6 +114,41 @@ static void test_record_round_trip(void **state)
 	assert_int_equal(len, len2);
 	assert_memory_equal(buf, again, len);
 	free(again);
+	free(buf);
+	record_free(&back);
+	record_free(&r);
+}
+
+/* A package entry written before the signer field existed (it ends after
+ * its functions) reads as applied without a signature check. */
+static void test_record_without_signer(void **state)
+{
+	struct record r, back = { 0 };
+	struct hp_err err = { { 0 } };
+	XXH3_state_t st;
+	uint8_t *buf;
+	size_t len, entry;
+
+	(void)state;
+	sample_record(&r);
+	record_encode(&r, &buf, &len);
+	/* package 0's entry starts after the 40-byte header and ends with its
+	 * signer: u16 length 0 */
+	entry = (size_t)get_le(buf + 40, 4);
+	assert_int_equal(get_le(buf + 40 + entry - 2, 2), 0);
+	memmove(buf + 40 + entry - 2, buf + 40 + entry, len - (40 + entry));
+	len -= 2;
+	put_le(buf + 40, entry - 2, 4);
+	put_le(buf + 12, len, 4);
+	XXH3_64bits_reset(&st);
+	XXH3_64bits_update(&st, buf, 32);
+	XXH3_64bits_update(&st, "\0\0\0\0\0\0\0\0", 8);
+	XXH3_64bits_update(&st, buf + 40, len - 40);
+	put_le(buf + 32, XXH3_64bits_digest(&st), 8);
+	assert_int_equal(record_decode("t", buf, len, &back, &err), 0);
+	assert_string_equal(back.pkgs[0].signer, "");
+	assert_string_equal(back.pkgs[1].signer, "CD0396ADFB2552AB");
+	assert_string_equal(back.pkgs[0].funcs[0].name, "compute");
 	free(buf);
 	record_free(&back);
 	record_free(&r);
@@ -367,14 +421,14 @@ static pid_t child_pid;
 
 /* The child dies with us, and on its own after a minute, whatever
  * happens to the test (a failed assertion leaves the test function). */
-static pid_t spawn_child(void)
+static pid_t spawn_child(void (*run)(void))
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		alarm(60);
-		child_spin();
+		run();
 		_exit(0);
 	}
 	child_pid = pid;
@@ -399,7 +453,7 @@ static void test_tracee(void **state)
 	struct tracee t;
 	struct hp_err err = { { 0 } };
 	struct proc_maps m;
-	pid_t pid = spawn_child();
+	pid_t pid = spawn_child(child_spin);
 	uint64_t args[6] = { 0 }, ret = 0;
 	int64_t r = 0;
 	unsigned value = 0;
@@ -417,6 +471,27 @@ static void test_tracee(void **state)
 	}
 	assert_int_equal(t.nr_threads, 1);
 	assert_true(tracee_is_stopped(&t));
+	/* no room for the stub given yet: refused, nothing run */
+	assert_int_equal(tracee_syscall(&t, SYS_getpid, args, &r, &err), -1);
+	assert_non_null(strstr(err.msg, "no room for hpapply's stub"));
+	hp_err_clear(&err);
+	/* the stub goes after the end of a module's code, in its last page */
+	{
+		struct module_set mods;
+		struct module *mod;
+		uint64_t at = 0;
+
+		assert_int_equal(maps_read(pid, &m, &err), 0);
+		assert_int_equal(modules_scan(pid, &m, &mods, &err), 0);
+		assert_true(modules_exec_slack(&mods, &m, TRACEE_STUB_SIZE, &at));
+		mod = module_at(&mods, at);
+		assert_non_null(mod);
+		assert_true(at >= mod->exec_end && at % 16 == 0 &&
+			    at + TRACEE_STUB_SIZE <= ((mod->exec_end + 4095) & ~4095ULL));
+		tracee_set_stub(&t, at);
+		modules_free(&mods);
+		maps_free(&m);
+	}
 	/* a system call run in the child answers for the child */
 	assert_int_equal(tracee_syscall(&t, SYS_getpid, args, &r, &err), 0);
 	assert_int_equal(r, pid);
@@ -460,6 +535,127 @@ static void test_tracee(void **state)
 	assert_int_equal(kill(pid, 0), 0);   /* detached, alive */
 }
 
+/* For the unwinding test: child_nest keeps a pointer into return_42 in a
+ * local array (a data word on the stack, not a frame) and calls
+ * nest_spin, which loops until a flag nobody sets (so neither call is a
+ * tail call nor a noreturn one: child_nest has a real frame). */
+static volatile int nest_stop;
+static volatile uintptr_t nest_sink;
+
+__attribute__((noinline)) static void nest_spin(void)
+{
+	while (!nest_stop)
+		child_counter++;
+}
+
+__attribute__((noinline)) static void child_nest(void)
+{
+	volatile uintptr_t keep[2];
+
+	keep[0] = (uintptr_t)&return_42 + 1;
+	keep[1] = 0;
+	nest_spin();
+	nest_sink = keep[0] + keep[1];
+}
+
+static struct guard guard_of(const struct proc_maps *m, pid_t pid, void *fn, const char *name,
+			     enum guard_kind kind)
+{
+	uint64_t lo = (uint64_t)(uintptr_t)fn;
+
+	return (struct guard){ lo, lo + symbol_size(m, pid, name), kind, name };
+}
+
+/* check GUARD with unwinder u (NULL: the check's own): the answer; why and
+ * notes in *why, *notes */
+static int check_one(struct tracee *t, struct unwinder *u, const struct proc_maps *m, struct guard g,
+		     struct strbuf *why, struct strbuf *notes)
+{
+	struct hp_err err = { { 0 } };
+	int r;
+
+	sb_init(why);
+	sb_init(notes);
+	r = consistency_check_noted(t, u, m, &g, 1, why, notes, &err);
+	assert_int_not_equal(r, -1);
+	return r;
+}
+
+static void test_unwind(void **state)
+{
+	struct tracee t;
+	struct hp_err err = { { 0 } };
+	struct proc_maps m;
+	struct strbuf why, notes;
+	struct guard spin, nest, r42;
+	struct unwinder *u;
+	pid_t pid = spawn_child(child_nest);
+	unsigned before = 0, now = 0;
+
+	(void)state;
+	assert_true(pid > 0);
+	if (tracee_open(&t, pid, &err) < 0 || tracee_stop(&t, &err) < 0) {
+		print_message("skipped: %s\n", err.msg);
+		tracee_close(&t);
+		return;
+	}
+	/* until the child counts in nest_spin (a busy machine: up to 30 s) */
+	for (int i = 0; i < 15000 && now == before; i++) {
+		assert_int_equal(tracee_read(&t, (uint64_t)(uintptr_t)&child_counter, &before, sizeof(before), &err), 0);
+		assert_int_equal(tracee_resume(&t, &err), 0);
+		usleep(2000);
+		assert_int_equal(tracee_stop(&t, &err), 0);
+		assert_int_equal(tracee_read(&t, (uint64_t)(uintptr_t)&child_counter, &now, sizeof(now), &err), 0);
+	}
+	assert_true(now != before);
+	assert_int_equal(maps_read(pid, &m, &err), 0);
+	spin = guard_of(&m, pid, &nest_spin, "nest_spin", GUARD_CODE);
+	nest = guard_of(&m, pid, &child_nest, "child_nest", GUARD_CODE);
+	r42 = guard_of(&m, pid, &return_42, "return_42", GUARD_CODE);
+
+	/* the innermost frame executes nest_spin */
+	assert_int_equal(check_one(&t, NULL, &m, spin, &why, &notes), 1);
+	assert_non_null(strstr(why.buf, "is executing nest_spin"));
+	sb_free(&why);
+	sb_free(&notes);
+	/* child_nest is frame 1, found by unwinding (not by a word) */
+	assert_int_equal(check_one(&t, NULL, &m, nest, &why, &notes), 1);
+	assert_non_null(strstr(why.buf, "has a frame of child_nest on its stack (frame 1, returning to 0x"));
+	sb_free(&why);
+	sb_free(&notes);
+	/* the pointer into return_42 in child_nest's array is data, not a
+	 * frame: no thread is in the way, and every stack was unwound */
+	if (check_one(&t, NULL, &m, r42, &why, &notes) != 0)
+		fail_msg("%s", why.buf);
+	assert_int_equal(notes.len, 0);
+	sb_free(&why);
+	sb_free(&notes);
+	/* the same with an unwinder prepared while the child ran, as a
+	 * session does */
+	assert_int_equal(tracee_resume(&t, &err), 0);
+	u = consistency_prepare(pid);
+	assert_non_null(u);
+	assert_int_equal(tracee_stop(&t, &err), 0);
+	assert_int_equal(check_one(&t, u, &m, nest, &why, &notes), 1);
+	assert_non_null(strstr(why.buf, "has a frame of child_nest on its stack (frame 1, returning to 0x"));
+	sb_free(&why);
+	sb_free(&notes);
+	assert_int_equal(check_one(&t, u, &m, r42, &why, &notes), 0);
+	assert_int_equal(notes.len, 0);
+	sb_free(&why);
+	sb_free(&notes);
+	consistency_release(u);
+	/* but memory to be unmapped: any word pointing into it counts */
+	r42.kind = GUARD_REGION;
+	assert_int_equal(check_one(&t, NULL, &m, r42, &why, &notes), 1);
+	assert_non_null(strstr(why.buf, "a pointer into return_42 on its stack"));
+	sb_free(&why);
+	sb_free(&notes);
+	maps_free(&m);
+	tracee_close(&t);
+	assert_int_equal(kill(pid, 0), 0);   /* detached, alive */
+}
+
 static void test_no_such_process(void **state)
 {
 	struct tracee t;
@@ -471,18 +667,21 @@ static void test_no_such_process(void **state)
 	tracee_close(&t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_round_trip),
+		cmocka_unit_test(test_record_without_signer),
 		cmocka_unit_test(test_record_damage),
 		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_relocate),
 		cmocka_unit_test(test_candidates),
 		cmocka_unit_test(test_maps_and_modules),
 		cmocka_unit_test_teardown(test_tracee, kill_child),
+		cmocka_unit_test_teardown(test_unwind, kill_child),
 		cmocka_unit_test(test_no_such_process),
 	};
 
+	test_select(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

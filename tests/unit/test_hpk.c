@@ -15,10 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <ctype.h>
 #include <elf.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sodium.h>
 #include <xxhash.h>
 
 #include "hpk.h"
@@ -31,8 +33,9 @@
 enum {
 	H_MAJOR = 8, H_MINOR = 10, H_ARCH = 12, H_HEADER_SIZE = 14, H_FLAGS = 16,
 	H_NR_SECTIONS = 20, H_FILE_SIZE = 24, H_ID = 32, H_CHECKSUM = 48,
-	H_TOOL_VERSION = 64, H_CREATED = 68, H_SIZE = 72,
+	H_TOOL_VERSION = 64, H_CREATED = 68, H_DIGEST = 72, H_SIZE = 104,
 };
+#define FLAG_DIGEST 1u
 enum { T_TYPE = 0, T_FLAGS = 4, T_OFFSET = 8, T_SIZE = 16, T_CHECKSUM = 24, T_SIZE_ENTRY = 32 };
 enum {
 	S_STRINGS = 1, S_UNITS, S_SYMBOLS, S_FUNCTIONS, S_DATA, S_RELOCS, S_MASKS, S_FINDINGS, S_BLOBS,
@@ -329,15 +332,25 @@ static uint8_t *section(uint8_t *buf, uint32_t type, uint64_t *size)
 	return buf + toc_field(buf, e, T_OFFSET, 8);
 }
 
-/* The id and then the file checksum, as hotpatch(5) CHECKSUMS says. */
+/* The digest (BLAKE2b-256 with id, checksum and digest zeroed), the id
+ * (its first half) and then the file checksum, as hotpatch(5) CHECKSUMS
+ * says; a package without the digest flag gets the format 1.0 XXH3 id. */
 static void reseal_header(uint8_t *buf, size_t size)
 {
 	XXH128_hash_t h;
 
-	memset(buf + H_ID, 0, 32);
-	h = XXH3_128bits(buf, size);
-	put_le(buf + H_ID, h.low64, 8);
-	put_le(buf + H_ID + 8, h.high64, 8);
+	if (get_le(buf + H_FLAGS, 4) & FLAG_DIGEST) {
+		memset(buf + H_ID, 0, 32);
+		memset(buf + H_DIGEST, 0, 32);
+		crypto_generichash(buf + H_DIGEST, 32, buf, size, NULL, 0);
+		memcpy(buf + H_ID, buf + H_DIGEST, 16);
+	} else {
+		memset(buf + H_ID, 0, 32);
+		h = XXH3_128bits(buf, size);
+		put_le(buf + H_ID, h.low64, 8);
+		put_le(buf + H_ID + 8, h.high64, 8);
+	}
+	memset(buf + H_CHECKSUM, 0, 16);
 	h = XXH3_128bits(buf, size);
 	put_le(buf + H_CHECKSUM, h.low64, 8);
 	put_le(buf + H_CHECKSUM + 8, h.high64, 8);
@@ -410,7 +423,9 @@ static void test_round_trip(void **state)
 		same_package(p, q);
 		assert_int_equal(q->arch, EM_X86_64);
 		assert_int_equal(q->major, 1);
-		assert_int_equal(q->minor, 0);
+		assert_int_equal(q->minor, 1);
+		assert_true(q->has_digest);
+		assert_memory_equal(q->digest, p->digest, 32);
 		if (created)
 			assert_string_equal(q->created, "2024-06-01T00:00:00Z");
 		else
@@ -572,10 +587,10 @@ static void test_header_per_spec(void **state)
 	buf = write_ok(p, &size);
 	assert_memory_equal(buf, MAGIC, 8);
 	assert_int_equal(get_le(buf + H_MAJOR, 2), 1);
-	assert_int_equal(get_le(buf + H_MINOR, 2), 0);
+	assert_int_equal(get_le(buf + H_MINOR, 2), 1);
 	assert_int_equal(get_le(buf + H_ARCH, 2), 62);
 	assert_int_equal(get_le(buf + H_HEADER_SIZE, 2), H_SIZE);
-	assert_int_equal(get_le(buf + H_FLAGS, 4), 0);
+	assert_int_equal(get_le(buf + H_FLAGS, 4), FLAG_DIGEST);
 	assert_int_equal(get_le(buf + H_FILE_SIZE, 8), size);
 	assert_int_equal(get_le(buf + H_CREATED, 4), 0xffffffffu);   /* not recorded */
 	strings = section(buf, S_STRINGS, &strsize);
@@ -589,8 +604,11 @@ static void test_header_per_spec(void **state)
 
 	copy = copy_of(buf, size);
 	memset(copy + H_ID, 0xaa, 32);
+	memset(copy + H_DIGEST, 0xaa, 32);
 	reseal(copy, size);
 	assert_memory_equal(copy, buf, size);
+	assert_memory_equal(p->digest, buf + H_DIGEST, 32);
+	assert_true(p->has_digest);
 
 	hpk_id_hex(p, hex);
 	for (int i = 0; i < 16; i++)
@@ -964,7 +982,28 @@ static void test_checksums(void **state)
 		put_le(copy + H_CHECKSUM, h.low64, 8);
 		put_le(copy + H_CHECKSUM + 8, h.high64, 8);
 	}
-	expect_reject(copy, size, "package id does not match its content");
+	expect_reject(copy, size, "package id is not the first half of its digest");
+	free(copy);
+
+	/* the digest edited, the file checksum redone */
+	copy = copy_of(buf, size);
+	copy[H_DIGEST + 31] ^= 1;
+	{
+		XXH128_hash_t h;
+
+		memset(copy + H_CHECKSUM, 0, 16);
+		h = XXH3_128bits(copy, size);
+		put_le(copy + H_CHECKSUM, h.low64, 8);
+		put_le(copy + H_CHECKSUM + 8, h.high64, 8);
+	}
+	expect_reject(copy, size, "package digest does not match its content");
+	free(copy);
+
+	/* the digest flag on a header too small to hold it */
+	copy = copy_of(buf, size);
+	put_le(copy + H_HEADER_SIZE, 72, 2);
+	reseal_header(copy, size);
+	expect_reject(copy, size, "no room for the digest");
 	free(copy);
 
 	/* file size field */
@@ -1008,6 +1047,50 @@ static void test_growth(void **state)
 	hpk_free(p);
 }
 
+/* A format 1.0 package (no digest flag, the XXH3 id) is still read, but
+ * has no id --expect-id can rely on; a 1.1 package matches its id and its
+ * digest, in either case, and nothing else. */
+static void test_expect_id(void **state)
+{
+	struct hpk *p = sample_package(true), *q;
+	struct hp_err err = { { 0 } };
+	size_t size;
+	uint8_t *buf = write_ok(p, &size), *copy;
+	char id[33], digest[65];
+
+	(void)state;
+	hpk_id_hex(p, id);
+	hpk_digest_hex(p, digest);
+	assert_int_equal(strlen(digest), 64);
+	assert_memory_equal(digest, id, 32);
+	assert_int_equal(hpk_expect_id(p, "x.hpk", id, &err), 0);
+	assert_int_equal(hpk_expect_id(p, "x.hpk", digest, &err), 0);
+	for (char *c = digest; *c; c++)
+		*c = (char)toupper((unsigned char)*c);
+	assert_int_equal(hpk_expect_id(p, "x.hpk", digest, &err), 0);
+	digest[63] = digest[63] == '0' ? '1' : '0';
+	assert_int_equal(hpk_expect_id(p, "x.hpk", digest, &err), -1);
+	assert_non_null(strstr(err.msg, "is not the expected"));
+	hp_err_clear(&err);
+	assert_int_equal(hpk_expect_id(p, "x.hpk", "0123", &err), -1);
+	assert_non_null(strstr(err.msg, "not a package id"));
+
+	copy = copy_of(buf, size);
+	put_le(copy + H_MINOR, 0, 2);
+	put_le(copy + H_FLAGS, 0, 4);
+	reseal(copy, size);
+	q = read_ok(copy, size);
+	assert_false(q->has_digest);
+	hpk_id_hex(q, id);
+	hp_err_clear(&err);
+	assert_int_equal(hpk_expect_id(q, "old.hpk", id, &err), -1);
+	assert_string_equal(err.msg, "old.hpk: format 1.0 package has no cryptographic id to check --expect-id against; rebuild it");
+	hpk_free(q);
+	free(copy);
+	free(buf);
+	hpk_free(p);
+}
+
 /* A name carrying a terminal escape sequence is refused by the reader:
  * hpverify prints names to reviewers' terminals. */
 static void test_control_characters(void **state)
@@ -1024,7 +1107,7 @@ static void test_control_characters(void **state)
 	hpk_free(p);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
@@ -1042,7 +1125,9 @@ int main(void)
 		cmocka_unit_test(test_hostile_consistent),
 		cmocka_unit_test(test_checksums),
 		cmocka_unit_test(test_growth),
+		cmocka_unit_test(test_expect_id),
 	};
 
+	test_select(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

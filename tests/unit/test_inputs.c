@@ -143,7 +143,7 @@ static void test_kind_mismatch(void **state)
 	free_inputs(&s);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain_objects),
@@ -153,5 +153,6 @@ int main(void)
 		cmocka_unit_test(test_kind_mismatch),
 	};
 
+	test_select(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

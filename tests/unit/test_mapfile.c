@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "util.h"
 
 /* ASan handles SIGBUS itself unless told to let the program's handler run:
@@ -120,12 +121,13 @@ static void test_truncated_while_mapped(void **state)
 	free(path);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_map_reads_the_file),
 		cmocka_unit_test(test_missing_file_is_an_error),
 		cmocka_unit_test(test_truncated_while_mapped),
 	};
+	test_select(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

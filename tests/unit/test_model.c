@@ -276,7 +276,7 @@ static void test_extended_section_numbering(void **state)
 	elf_close(e);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_normalize_name),
@@ -287,5 +287,6 @@ int main(void)
 		cmocka_unit_test(test_extended_section_numbering),
 	};
 
+	test_select(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

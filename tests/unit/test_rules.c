@@ -322,7 +322,7 @@ static void test_package_rules(void **state)
 	findings_free(&f);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_catalog),
@@ -335,5 +335,6 @@ int main(void)
 		cmocka_unit_test(test_package_rules),
 	};
 
+	test_select(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

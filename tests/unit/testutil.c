@@ -3,14 +3,29 @@
  */
 #include "testutil.h"
 
+#include <setjmp.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmocka.h>
+
 static char dir[256];
+
+void test_select(int argc, char **argv)
+{
+	if (argc > 2) {
+		fprintf(stderr, "usage: %s [TEST-NAME-PATTERN]\n", argv[0]);
+		exit(2);
+	}
+	if (argc == 2)
+		cmocka_set_test_filter(argv[1]);
+}
 
 static void remove_dir(void)
 {

@@ -17,6 +17,10 @@ void write_text(const char *path, const char *text);
  * Returns the object's path, or NULL (and prints why) if compilation failed. */
 const char *compile_c(const char *cc, const char *flags, const char *source, const char *out);
 bool have_compiler(const char *cc);
+/* Runs only the tests named on the command line (cmocka's filter: a name
+ * or a pattern with * and ?), e.g. build/check/tests/test_hpk test_round_trip;
+ * all of them without an argument.  Called first in every test's main. */
+void test_select(int argc, char **argv);
 /* Run a shell command; returns its exit status (-1 if it did not exit). */
 int run_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

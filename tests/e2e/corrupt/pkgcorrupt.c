@@ -131,7 +131,7 @@ static void seal(struct image *im, int keep)
 			put_le(e + TOC_CHECKSUM, XXH3_64bits(im->d + off, (size_t)len), 8);
 	}
 	if (!(keep & SEAL_KEEP_ID))
-		hpk_file_hash(im->d, im->size, 1, im->d + HDR_ID);
+		hpk_seal_id(im->d, im->size);
 	hpk_file_hash(im->d, im->size, 0, im->d + HDR_CHECKSUM);
 }
 
@@ -257,7 +257,8 @@ static int e_mask_outside(struct image *im)
 static int e_mask_empty(struct image *im) { FIELD(SEC_MASKS, 0, MASK_LEN, 4, 0); return 0; }
 static int e_finding_severity(struct image *im) { FIELD(SEC_FINDINGS, 0, FIND_SEVERITY, 1, 9); return 0; }
 static int e_finding_overridden(struct image *im) { FIELD(SEC_FINDINGS, 0, FIND_OVERRIDDEN, 1, 7); return 0; }
-static int e_flags(struct image *im) { put_le(im->d + HDR_FLAGS, 1, 4); return 0; }
+/* a required flag no reader knows (bit 0, DIGEST, is known since 1.1) */
+static int e_flags(struct image *im) { put_le(im->d + HDR_FLAGS, get_le(im->d + HDR_FLAGS, 4) | 0x8000, 4); return 0; }
 static int e_newer(struct image *im) { put_le(im->d + HDR_MAJOR, HPK_FORMAT_MAJOR + 1, 2); return 0; }
 static int e_arch(struct image *im) { put_le(im->d + HDR_ARCH, 3, 2); return 0; }
 static int e_id(struct image *im) { im->d[HDR_ID] ^= 1; return 0; }
@@ -383,7 +384,7 @@ static int seal_file(const char *in, const char *out)
 		fprintf(stderr, "pkgcorrupt: %s\n", err.msg);
 		return 2;
 	}
-	if (im.size >= HDR_SIZE)
+	if (im.size >= HDR_SIZE_1_0)
 		seal(&im, SEAL_ALL);
 	if (write_file_atomic(out, im.d, im.size, &err) < 0) {
 		fprintf(stderr, "pkgcorrupt: %s\n", err.msg);

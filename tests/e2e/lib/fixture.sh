@@ -83,9 +83,23 @@ compiler_cmd() {
 # under the same file name in W/old/ and W/new/ so that __FILE__ and the
 # DWARF names agree, as a rebuild of one source file does.  The
 # compiler's messages go to W/cc.log; on failure, cf_failed is old or new.
+#
+# With FIXTURE_CACHE set (tests/run.sh sets it), a compilation that
+# tests/fixture-cache.sh made there already is copied instead: the same
+# sources, flags and compiler give the same objects, and the suites that
+# compile every fixture would otherwise each compile it again.
 compile_fixture() {
 	cf_dir=$1 cf_cc=$(compiler_cmd "$2") cf_w=$3
 	cf_src=$(basename "$cf_dir" | sed 's/^[0-9]*-//; s/-/_/g').c
+	if [ -n "${FIXTURE_CACHE:-}" ]; then
+		cf_c=$FIXTURE_CACHE/$(fixture_key "$cf_dir" "$2")
+		if [ -f "$cf_c/done" ]; then
+			mkdir -p "$cf_w"
+			cp -R "$cf_c/old" "$cf_c/new" "$cf_c/old.o" "$cf_c/new.o" "$cf_c/cc.log" "$cf_w/"
+			cf_failed=
+			return 0
+		fi
+	fi
 	cf_flags=$(fixture_flags "$cf_dir")
 	mkdir -p "$cf_w/old" "$cf_w/new"
 	for cf_failed in old new; do
@@ -95,6 +109,32 @@ compile_fixture() {
 			>"$cf_w/cc.log" 2>&1 || return 1
 	done
 	cf_failed=
+}
+
+# compiler_version CC: the first line of CC --version, asked once per
+# shell (and exported, for the shells a suite starts)
+compiler_version() {
+	case $1 in
+	gcc) [ -n "${FIXTURE_GCC_VERSION:-}" ] ||
+		{ FIXTURE_GCC_VERSION=$($(compiler_cmd gcc) --version 2>&1 | head -n 1); export FIXTURE_GCC_VERSION; }
+		echo "$FIXTURE_GCC_VERSION" ;;
+	clang) [ -n "${FIXTURE_CLANG_VERSION:-}" ] ||
+		{ FIXTURE_CLANG_VERSION=$($(compiler_cmd clang) --version 2>&1 | head -n 1); export FIXTURE_CLANG_VERSION; }
+		echo "$FIXTURE_CLANG_VERSION" ;;
+	*) $(compiler_cmd "$1") --version 2>&1 | head -n 1 ;;
+	esac
+}
+
+# fixture_key DIR CC: names a compilation of fixture DIR by compiler CC:
+# the fixture, the compiler, and a checksum of the sources, the flags and
+# the compiler's version (a change of any of them is another compilation)
+fixture_key() {
+	fk_sum=$({
+		cat "$1/old.c" "$1/new.c"
+		fixture_flags "$1"
+		compiler_version "$2"
+	} | cksum | cut -d' ' -f1)
+	echo "$(basename "$1")/$2-$fk_sum"
 }
 
 # other_compiler CC: clang for gcc, gcc for clang.
