@@ -196,20 +196,7 @@ int hpapply_repair(pid_t pid, const struct hpapply_options *o, struct outcome *o
 		st = session_wait_safe(&s, g, n, out, "repaired", err);
 	if (st == HP_EXIT_OK && !o->dry_run)
 		st = repair_all(&s, out, err);
-	if (st == HP_EXIT_OK) {
-		struct hp_err ignored = { { 0 } };
-
-		session_commit(&s);
-		session_resume(&s, &ignored);
-		session_unmap_planned(&s, out);
-		if (!o->dry_run)
-			session_drop_record(&s, &ignored);
-	} else {
-		session_rollback(&s);
-	}
-	for_each_live_thread(&s.tr, th)
-		out->threads++;
-	session_close(&s, out);
+	st = session_finish_release(&s, st, out);
 	free(g);
 	return st;
 }

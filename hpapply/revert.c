@@ -177,23 +177,7 @@ int hpapply_revert(pid_t pid, const char *id_prefix, const struct hpapply_option
 		st = session_wait_safe(&s, &g, 1, out, "reverted", err);
 	if (st == HP_EXIT_OK && !o->dry_run && take_back(&s, id, out, err) < 0)
 		st = HP_EXIT_ERROR;
-	if (st == HP_EXIT_OK) {
-		struct hp_err ignored = { { 0 } };
-
-		session_commit(&s);
-		session_resume(&s, &ignored);
-		session_unmap_planned(&s, out);
-		/* nothing left: the record goes too (an empty record left
-		 * behind is harmless if this fails) */
-		if (!o->dry_run)
-			session_drop_record(&s, &ignored);
-	} else {
-		session_rollback(&s);
-	}
-	for_each_live_thread(&s.tr, th)
-		out->threads++;
-	session_close(&s, out);
-	return st;
+	return session_finish_release(&s, st, out);
 }
 
 int hpapply_list(pid_t pid, const struct hpapply_options *o, struct outcome *out, struct hp_err *err)

@@ -497,3 +497,22 @@ void session_commit(struct session *s)
 		free(s->undo[i].bytes);
 	s->nr_undo = 0;
 }
+
+int session_finish_release(struct session *s, int st, struct outcome *out)
+{
+	if (st == HP_EXIT_OK) {
+		struct hp_err ignored = { { 0 } };
+
+		session_commit(s);
+		session_resume(s, &ignored);
+		session_unmap_planned(s, out);
+		if (!s->opt->dry_run)
+			session_drop_record(s, &ignored);
+	} else {
+		session_rollback(s);
+	}
+	for_each_live_thread(&s->tr, th)
+		out->threads++;
+	session_close(s, out);
+	return st;
+}

@@ -169,5 +169,13 @@ void session_unmap_planned(struct session *s, struct outcome *out);
  * the log. */
 void session_rollback(struct session *s);
 void session_commit(struct session *s);
+/*
+ * The end of a revert or a repair: on success (st HP_EXIT_OK) commit, let
+ * the threads run, unmap what was planned and drop the record if nothing
+ * is left in it (an empty record left behind is harmless if that fails);
+ * otherwise undo everything.  Counts the threads and closes the session.
+ * Returns st.
+ */
+int session_finish_release(struct session *s, int st, struct outcome *out);
 
 #endif
