@@ -38,22 +38,24 @@ includes() {
 # check_dir DIR ALLOWED_TOOLS: no file of DIR includes a header owned by a
 # tool outside ALLOWED_TOOLS
 check_dir() {
-	cd_dir=$1 cd_allowed=$2 cd_bad=""
+	cd_dir=$1 cd_allowed=$2
+	for f in "$cd_dir"/*.c "$cd_dir"/*.h; do
+		[ -f "$f" ] && includes "$f"
+	done >"$tmp/includes"
+	: >"$tmp/forbidden"
 	for t in $tools; do
 		case " $cd_allowed " in *" $t "*) continue ;; esac
 		for h in $(headers "$t"); do
 			# a header of the same name in lib/ or DIR itself is theirs
 			[ -f "lib/$h" ] || [ -f "$cd_dir/$h" ] && continue
-			for f in "$cd_dir"/*.c "$cd_dir"/*.h; do
-				[ -f "$f" ] || continue
-				includes "$f" | grep -qx "$f:$h" && cd_bad="$cd_bad $f->$t/$h"
-			done
+			echo ":$h" >>"$tmp/forbidden"
 		done
 	done
-	if [ -z "$cd_bad" ]; then
+	cd_bad=$(grep -F -f "$tmp/forbidden" "$tmp/includes" | tr '\n' ' ')
+	if [ ! -s "$tmp/forbidden" ] || [ -z "$cd_bad" ]; then
 		ok "$cd_dir includes the headers of: lib $cd_allowed"
 	else
-		bad "$cd_dir includes headers it may not use:$cd_bad"
+		bad "$cd_dir includes headers it may not use: $cd_bad"
 	fi
 }
 
