@@ -10,7 +10,10 @@
 #   make check-stress the live suites many times under a CPU load
 #   make bench        benchmarks (bench/README.md)
 #   make fuzz         run each libFuzzer target for FUZZ_SECONDS
-#   make install      prefix=/usr/local DESTDIR=  (bindir, mandir)
+#   make install      install the tools and man pages; GNU directory variables
+#                     prefix=/usr/local exec_prefix bindir mandir DESTDIR
+#                     (PREFIX, BINDIR and MANDIR are accepted too)
+#   make uninstall    remove them again (same variables)
 #
 # tests/README.md says how to run one suite, one unit test or one fixture.
 #
@@ -22,10 +25,13 @@
 # listed fails to compile or to link.  tests/e2e/layering.sh checks the
 # includes in make check as well.
 
-prefix      ?= /usr/local
+PREFIX      ?= /usr/local
+prefix      ?= $(PREFIX)
 exec_prefix ?= $(prefix)
 bindir      ?= $(exec_prefix)/bin
 mandir      ?= $(prefix)/share/man
+BINDIR      ?= $(bindir)
+MANDIR      ?= $(mandir)
 DESTDIR     ?=
 CC          ?= gcc
 BUILD       ?= build
@@ -35,7 +41,7 @@ DWARF_INC   := -I/usr/include/libdwarf
 # What each tool may use besides lib/, most dependent first.
 hpdiff_USES   :=
 hpverify_USES :=
-hpbuild_USES  := hpverify
+hpbuild_USES  := hpverify hpdiff
 hpapply_USES  :=
 
 WARN      := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2
@@ -68,11 +74,18 @@ deps:
 incs_of = $(foreach d,$(1) $($(1)_USES),-I$(d)) -Ilib $(DWARF_INC)
 ALL_INCS := $(foreach t,$(TOOLS),-I$(t)) -Ilib $(DWARF_INC)
 
-$(BUILD)/obj/lib/%.o: lib/%.c
+# Objects compiled before header dependencies were recorded (no .d file)
+# know nothing of their headers: this stamp, made once, rebuilds them.
+DEPS_STAMP := $(BUILD)/obj/.deps-recorded
+$(DEPS_STAMP):
+	@mkdir -p $(dir $@)
+	@touch $@
+
+$(BUILD)/obj/lib/%.o: lib/%.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ilib $(DWARF_INC) -c $< -o $@
 
-$(BUILD)/obj/tests/%.o: tests/%.c
+$(BUILD)/obj/tests/%.o: tests/%.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(ALL_INCS) -c $< -o $@
 
@@ -86,7 +99,7 @@ engine_obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(1)/main.c,$(sort $(w
 engine_libs = $(foreach d,$(1) $($(1)_USES),$(BUILD)/lib$(d).a) $(BUILD)/libhp.a
 
 define tool_rule
-$(BUILD)/obj/$(1)/%.o: $(1)/%.c
+$(BUILD)/obj/$(1)/%.o: $(1)/%.c $$(DEPS_STAMP)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS_ALL) $(call incs_of,$(1)) -c $$< -o $$@
 $(BUILD)/lib$(1).a: $(call engine_obj,$(1))
@@ -144,14 +157,14 @@ fuzz: deps
 	@sh fuzz/run.sh $${FUZZ_SECONDS:-600}
 
 install: all
-	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man5
-	install -m 755 $(TOOL_BINS) $(DESTDIR)$(bindir)/
-	install -m 644 man/man1/*.1 $(DESTDIR)$(mandir)/man1/
-	install -m 644 man/man5/*.5 $(DESTDIR)$(mandir)/man5/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/
+	install -m 644 man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/man5/*.5 $(DESTDIR)$(MANDIR)/man5/
 
 uninstall:
-	rm -f $(foreach t,$(TOOLS),$(DESTDIR)$(bindir)/$(t))
-	rm -f $(patsubst man/%,$(DESTDIR)$(mandir)/%,$(wildcard man/man1/*.1 man/man5/*.5))
+	rm -f $(foreach t,$(TOOLS),$(DESTDIR)$(BINDIR)/$(t))
+	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/%,$(wildcard man/man1/*.1 man/man5/*.5))
 
 clean:
 	rm -rf build

@@ -58,7 +58,7 @@ static const char usage_text[] =
 	"      --allow-seccomp    patch a process that runs under a seccomp filter\n"
 	"                         (the filter must allow mmap, mprotect, munmap,\n"
 	"                         memfd_create, ftruncate, close and getpid)\n"
-	"  -j, --json             print the result as JSON (format \"hpapply-1\")\n"
+	"      --json             print the result as JSON (format \"hpapply-1\")\n"
 	"  -v, --verbose          also print addresses and how long threads stopped\n"
 	"  -q, --quiet            print nothing on success\n"
 	"  -h, --help             print this help and exit\n"
@@ -129,7 +129,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->pid = -1;
 	o->engine.timeout_ms = 2000;
 	opterr = 0;   /* one line of our own instead of getopt's */
-	while ((c = getopt_long(argc, argv, ":p:lrnt:k:jvqhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:lrnt:k:vqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_number("-p", optarg, 0x3fffffff, &o->pid) < 0)
@@ -163,24 +163,24 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'h': fputs(usage_text, stdout); exit(HP_EXIT_OK);
 		case 'V': printf("hpapply %s\n", HP_VERSION); exit(HP_EXIT_OK);
 		case ':':
-			fprintf(stderr, "hpapply: %s needs an argument (see hpapply --help)\n", argv[optind - 1]);
+			fprintf(stderr, "hpapply: %s needs an argument\nTry 'hpapply --help' for more information.\n", argv[optind - 1]);
 			return -1;
 		default:
-			fprintf(stderr, "hpapply: unknown option '%s' (see hpapply --help)\n", argv[optind - 1]);
+			fprintf(stderr, "hpapply: unknown option '%s'\nTry 'hpapply --help' for more information.\n", argv[optind - 1]);
 			return -1;
 		}
 	}
 	rest = argc - optind;
 	if (o->pid <= 0) {
-		fprintf(stderr, "hpapply: -p PID is required (see hpapply --help)\n");
+		fprintf(stderr, "hpapply: -p PID is required\nTry 'hpapply --help' for more information.\n");
 		return -1;
 	}
 	if (o->mode == MODE_APPLY && rest != 1) {
-		fprintf(stderr, "hpapply: expected one PATCH.hpk, or --list, or --revert (see hpapply --help)\n");
+		fprintf(stderr, "hpapply: expected one PATCH.hpk, or --list, or --revert\nTry 'hpapply --help' for more information.\n");
 		return -1;
 	}
 	if ((o->mode == MODE_REVERT && rest > 1) || ((o->mode == MODE_LIST || o->mode == MODE_REPAIR) && rest)) {
-		fprintf(stderr, "hpapply: unexpected argument '%s' (see hpapply --help)\n", argv[argc - 1]);
+		fprintf(stderr, "hpapply: unexpected argument '%s'\nTry 'hpapply --help' for more information.\n", argv[argc - 1]);
 		return -1;
 	}
 	if (o->mode != MODE_APPLY && (o->nr_keys || o->keys_dir || o->expect_id)) {

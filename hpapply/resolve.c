@@ -364,7 +364,9 @@ static int resolve_local(struct module *mod, const struct hpk_symbol *ps, uint64
 		return HP_EXIT_DIFF;
 	}
 	hp_err_set(err, "%s has %zu statics '%s' in source files named %s; cannot tell which one the package "
-		   "means", mod->path, n, ps->name, ps->file ? ps->file : "(unknown)");
+		   "means: give those files names that differ (or compile them by their paths, cc -c a/%s), "
+		   "rebuild the program, and build the package again (hpbuild warns of this, HP014)",
+		   mod->path, n, ps->name, ps->file ? ps->file : "(unknown)", ps->file ? path_tail(ps->file) : "util.c");
 	return HP_EXIT_ERROR;
 }
 

@@ -1,6 +1,6 @@
 /*
- * session.h - hpapply's engine: apply, revert and list packages in a
- * running process, and the machinery the three share (one attached
+ * session.h - hpapply's engine: apply, revert, repair and list packages
+ * in a running process, and the machinery they share (one attached
  * process, its maps, modules and record, an undo log, the wait for a safe
  * moment).
  *
@@ -8,8 +8,10 @@
  * failed and the process is as it was; err says which) or HP_EXIT_ERROR.
  *
  * Every change made to the process goes through the undo log (bytes
- * written, memory mapped); a failure at any point replays it backwards,
- * with the threads still stopped, so the process is left exactly as it was.
+ * written, memory mapped); a failure at any point replays it backwards
+ * (jumps are written, and so undone, only while the threads are stopped),
+ * so the process is left exactly as it was.  What a run that dies leaves
+ * is in the record (the journal, record.h) for --repair.
  */
 #ifndef HP_SESSION_H
 #define HP_SESSION_H
@@ -163,7 +165,8 @@ void session_plan_collect(struct session *s, struct record *next);
  * leaves memory mapped, a leak, never a wrong unmap; out->warning says). */
 void session_unmap_planned(struct session *s, struct outcome *out);
 
-/* Undo everything (threads must be stopped), or forget the log. */
+/* Undo everything (the threads stopped if jumps were written), or forget
+ * the log. */
 void session_rollback(struct session *s);
 void session_commit(struct session *s);
 

@@ -373,6 +373,27 @@ static char *render_insn(const struct hpk *p, const struct hpk_func *f, const cs
 
 /* ---- listing ---- */
 
+/* For a reviewer: whether the code calls, reads, writes or only takes the
+ * address of what a relocation names ("mov dword ptr [counter], eax" writes
+ * counter). */
+static const char *access_of(const cs_insn *insn)
+{
+	const cs_x86 *x = &insn->detail->x86;
+
+	if (in_group(insn, CS_GRP_CALL))
+		return "call";
+	if (in_group(insn, CS_GRP_JUMP))
+		return "jump";
+	if (!strcmp(insn->mnemonic, "lea"))
+		return "address";
+	for (uint8_t i = 0; i < x->op_count; i++)
+		if (x->operands[i].type == X86_OP_MEM) {
+			uint8_t a = x->operands[i].access;
+			return a == (CS_AC_READ | CS_AC_WRITE) ? "read/write" : a == CS_AC_WRITE ? "write" : "read";
+		}
+	return "value";
+}
+
 struct reloc_pos {
 	uint32_t offset, index;
 };
@@ -431,6 +452,7 @@ void disasm_function(struct disasm *d, const struct hpk *p, uint32_t fi, struct 
 		ins.nr_relocs = (uint32_t)natt;
 		ins.text = decoded ? render_insn(p, f, insn, ins.relocs, ins.nr_relocs)
 				   : xasprintf(".byte 0x%02x", f->code[pos]);
+		ins.access = decoded && ins.nr_relocs ? access_of(insn) : NULL;
 		GROW(out->v, out->cap, out->n + 1);
 		out->v[out->n++] = ins;
 		pos += ins.size;

@@ -25,6 +25,10 @@ struct dis_insn {
 	char *text;              /* "call validate_len"; ".byte 0xff" where undecodable */
 	uint32_t *relocs;        /* indices into the function's relocs attached here */
 	uint32_t nr_relocs;
+	/* what the instruction does with what its relocations name: "call",
+	 * "jump", "read", "write", "read/write", "address" (lea), "value"
+	 * (an immediate); NULL without relocations */
+	const char *access;
 };
 
 struct dis_listing {

@@ -16,6 +16,7 @@
 #include "audit.h"
 #include "pkgsig.h"
 #include "report.h"
+#include "review.h"
 #include "rules.h"
 #include "verify.h"
 
@@ -23,13 +24,16 @@ static const char usage_text[] =
 	"usage: hpverify [OPTIONS] PATCH.hpk\n"
 	"       hpverify --audit [OPTIONS] PATCH.hpk\n"
 	"       hpverify --base OLD [OPTIONS] PATCH.hpk\n"
+	"       hpverify --audit --base OLD PATCH.hpk\n"
+	"       hpverify --new NEW [OPTIONS] PATCH.hpk\n"
 	"       hpverify [OPTIONS] OLD NEW [PATCH.hpk]\n"
+	"       hpverify --list-rules | --explain RULE\n"
 	"Check a hotpatch package: integrity, then the safety rules that run\n"
 	"from the package alone.  With OLD and NEW (objects, archives or\n"
 	"directories, paired as hpbuild pairs them): run every safety rule on\n"
 	"the two builds without building a package; with PATCH.hpk too: prove\n"
 	"that the package, applied to OLD, leaves no path into old code that\n"
-	"changed (the equivalence check, rule HP013).\n"
+	"changed (the equivalence check, rule HP015).\n"
 	"\n"
 	"  -a, --audit         list everything the package holds: functions with\n"
 	"                      source locations and disassembly (relocations shown\n"
@@ -37,29 +41,41 @@ static const char usage_text[] =
 	"                      the running program, findings, metadata\n"
 	"  -b, --base OLD      check that the package was built for OLD (object,\n"
 	"                      archive or directory): every replaced function's\n"
-	"                      size and old fingerprint must match\n"
+	"                      size and old fingerprint must match; with --audit,\n"
+	"                      the review view: per replaced function, the old\n"
+	"                      code against the new as a unified diff, references\n"
+	"                      marked call/jump/read/write/address, and the redirect\n"
+	"      --new NEW       check that the package's code is what NEW (object,\n"
+	"                      archive or directory) compiled to: every function's\n"
+	"                      size and bytes outside relocated fields\n"
 	"      --allow RULE    with OLD NEW: accept findings of RULE as hpbuild\n"
 	"                      --allow would; repeatable\n"
 	"  -k, --key PUBKEY    check the package's signature (PATCH.hpk.minisig)\n"
 	"                      against the minisign public key PUBKEY; repeatable\n"
 	"      --keys DIR      the same with every DIR/NAME.pub\n"
-	"  -j, --json          print a JSON document (format \"hpverify-1\")\n"
+	"      --json          print a JSON document (format \"hpverify-1\")\n"
 	"      --sarif         print the findings as SARIF 2.1.0\n"
+	"      --strict        a safety rule that could not run (no DWARF) makes\n"
+	"                      the result unsafe, exit 1: for CI\n"
+	"      --list-rules    list the safety rules: id, severity, title\n"
+	"      --explain RULE  print what rule RULE (e.g. HP001) checks, why, and\n"
+	"                      what to do instead\n"
 	"  -q, --quiet         print nothing but errors; report through the exit status\n"
 	"  -h, --help          print this help and exit\n"
 	"  -V, --version       print the version and exit\n"
 	"\n"
 	"Exit status: 0 ok; 1 unsafe (an error-level finding that was not\n"
-	"allowed), with --key or --keys a missing or bad signature, or, with\n"
-	"--base, not built for OLD; 2 error, including a corrupt package and an\n"
+	"allowed, or with --strict a rule that could not run), with --key or\n"
+	"--keys a missing or bad signature, with --base not built for OLD, with\n"
+	"--new not NEW's code; 2 error, including a corrupt package and an\n"
 	"unreadable key.\n";
 
 enum output { OUT_TEXT, OUT_JSON, OUT_SARIF };
 
 struct options {
-	bool audit, quiet;
+	bool audit, quiet, strict;
 	enum output output;
-	const char *base;
+	const char *base, *new_build;
 	const char **allow;
 	size_t nr_allow;
 	const char **keys;           /* --key */
@@ -71,18 +87,22 @@ struct options {
 
 static int usage_error(const char *msg)
 {
-	fprintf(stderr, "hpverify: %s\n%s", msg, usage_text);
+	fprintf(stderr, "hpverify: %s\nTry 'hpverify --help' for more information.\n", msg);
 	return -1;
 }
 
 static int check_args(const struct options *o)
 {
-	if (o->nr_paths >= 2 && (o->audit || o->base))
-		return usage_error("--audit and --base take one package, not OLD NEW");
+	if (o->nr_paths >= 2 && (o->audit || o->base || o->new_build))
+		return usage_error("--audit, --base and --new take one package, not OLD NEW");
+	if (o->new_build && (o->audit || o->base))
+		return usage_error("give --new alone, not with --audit or --base");
+	if (o->new_build && o->output == OUT_SARIF)
+		return usage_error("--sarif reports findings; --new compares code (use --json)");
+	if (o->audit && o->base && o->output != OUT_TEXT)
+		return usage_error("the review view (--audit --base) is text only");
 	if (o->nr_paths == 1 && o->nr_allow)
 		return usage_error("--allow applies to OLD NEW; a package's allowed rules are recorded in it");
-	if (o->audit && o->base)
-		return usage_error("give --audit or --base, not both");
 	if (o->base && o->output == OUT_SARIF)
 		return usage_error("--sarif reports findings; --base compares fingerprints (use --json)");
 	if ((o->nr_keys || o->keys_dir) && (o->nr_paths >= 2 || o->base))
@@ -90,16 +110,61 @@ static int check_args(const struct options *o)
 	return 0;
 }
 
+static const char *severity_word(int s)
+{
+	return s == HPK_SEV_ERROR ? "error" : s == HPK_SEV_WARNING ? "warning" : "note";
+}
+
+static int list_rules(void)
+{
+	size_t n;
+	const struct rule_info *r = rule_catalog(&n);
+
+	for (size_t i = 0; i < n; i++)
+		printf("%s  %-7s  %s\n", r[i].id, severity_word(r[i].severity), r[i].title);
+	return HP_EXIT_OK;
+}
+
+static int explain_rule(const char *id)
+{
+	const struct rule_info *r = rule_by_id(id);
+
+	if (!r) {
+		fprintf(stderr, "hpverify: --explain %s: no such rule (hpverify --list-rules lists them)\n", id);
+		return HP_EXIT_ERROR;
+	}
+	printf("%s (%s): %s\n", r->id, severity_word(r->severity), r->title);
+	printf("  hazard:  %s\n", r->hazard);
+	printf("  instead: %s\n", r->instead);
+	printf("  a finding of %s is accepted with --allow %s (hpbuild, hpverify OLD NEW)\n", r->id, r->id);
+	return HP_EXIT_OK;
+}
+
+/* --strict: a rule that did not run is a reason to fail, for CI. */
+static int strict_status(const struct options *o, const struct findings *f, int status)
+{
+	if (!o->strict || !f->nr_not_run || status != HP_EXIT_OK)
+		return status;
+	if (!o->quiet)
+		fprintf(stderr, "hpverify: --strict: %zu kind%s of safety check did not run (see \"rule not run\")\n",
+			f->nr_not_run, f->nr_not_run == 1 ? "" : "s");
+	return HP_EXIT_DIFF;
+}
+
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
 		{ "audit", no_argument, NULL, 'a' },
 		{ "base", required_argument, NULL, 'b' },
+		{ "new", required_argument, NULL, 'N' },
 		{ "allow", required_argument, NULL, 'A' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "keys", required_argument, NULL, 'K' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "sarif", no_argument, NULL, 'S' },
+		{ "strict", no_argument, NULL, 's' },
+		{ "list-rules", no_argument, NULL, 'L' },
+		{ "explain", required_argument, NULL, 'E' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -107,17 +172,20 @@ static int parse_args(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "ab:k:jqhV", longopts, NULL)) != -1) {
+	/* getopt names the program by argv[0]: "hpverify", not "build/hpverify" */
+	argv[0] = (char *)"hpverify";
+	while ((c = getopt_long(argc, argv, "ab:k:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a': o->audit = true; break;
 		case 'b': o->base = optarg; break;
+		case 'N': o->new_build = optarg; break;
 		case 'A':
 			if (!rule_by_id(optarg)) {
 				fprintf(stderr, "hpverify: --allow %s: no such rule (hpverify(1) lists them)\n", optarg);
 				return -1;
 			}
 			o->allow = xrealloc(o->allow, (o->nr_allow + 1) * sizeof(*o->allow));
-			o->allow[o->nr_allow++] = optarg;
+			o->allow[o->nr_allow++] = rule_by_id(optarg)->id;
 			break;
 		case 'k':
 			o->keys = xrealloc(o->keys, (o->nr_keys + 1) * sizeof(*o->keys));
@@ -135,9 +203,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->output = c == 'j' ? OUT_JSON : OUT_SARIF;
 			break;
 		case 'q': o->quiet = true; break;
+		case 's': o->strict = true; break;
+		case 'L': exit(list_rules());
+		case 'E': exit(explain_rule(optarg));
 		case 'h': fputs(usage_text, stdout); exit(HP_EXIT_OK);
 		case 'V': printf("hpverify %s\n", HP_VERSION); exit(HP_EXIT_OK);
-		default: fputs(usage_text, stderr); return -1;
+		default: fputs("Try 'hpverify --help' for more information.\n", stderr); return -1;
 		}
 	}
 	o->nr_paths = argc - optind;
@@ -324,7 +395,7 @@ static int run_package(const struct options *o)
 	else if (r.worst >= HPK_SEV_ERROR || (r.sig_checked && r.sig.status != PKGSIG_OK))
 		status = HP_EXIT_DIFF;
 	else
-		status = HP_EXIT_OK;
+		status = strict_status(o, &r.found, r.worst >= HPK_SEV_ERROR ? HP_EXIT_DIFF : HP_EXIT_OK);
 	pkgsig_result_free(&r.sig);
 	keyring_free(&kr);
 	vfindings_free(&r.recorded);
@@ -437,6 +508,123 @@ static int run_base(const struct options *o)
 	return status;
 }
 
+/* ---- --audit --base: the review view ---- */
+
+static int run_review(const struct options *o)
+{
+	struct hp_err err = { { 0 } };
+	struct hpk *p = hpk_read_file(o->paths[0], &err);
+	int status = HP_EXIT_OK;
+
+	if (!p) {
+		fprintf(stderr, "hpverify: %s\n", err.msg);
+		return HP_EXIT_ERROR;
+	}
+	if (!o->quiet && review_text(stdout, p, o->base, &err) < 0) {
+		fprintf(stderr, "hpverify: %s\n", err.msg);
+		status = HP_EXIT_ERROR;
+	}
+	if (status == HP_EXIT_OK) {
+		/* the exit status is --base's: was the package built for OLD */
+		struct base_result r;
+
+		if (verify_base(p, o->base, &r, &err) < 0) {
+			fprintf(stderr, "hpverify: %s\n", err.msg);
+			status = HP_EXIT_ERROR;
+		} else {
+			status = base_first_mismatch(&r) < r.n ? HP_EXIT_DIFF : HP_EXIT_OK;
+			base_result_free(&r);
+		}
+	}
+	hpk_free(p);
+	return status;
+}
+
+/* ---- --new ---- */
+
+static int new_json(const struct options *o, const struct hpk *p, const struct new_result *r)
+{
+	struct json j;
+
+	json_init(&j);
+	json_begin_object(&j);
+	json_kv_string(&j, "format", "hpverify-1");
+	json_kv_string(&j, "mode", "new");
+	report_meta_json(&j, o->paths[0], p);
+	json_kv_string(&j, "new", o->new_build);
+	json_kv_uint(&j, "new_objects", r->nr_objects);
+	json_key(&j, "functions");
+	json_begin_array(&j);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct new_check *c = &r->v[i];
+		json_begin_object(&j);
+		json_kv_string(&j, "name", p->funcs[c->func].name);
+		json_kv_string(&j, "status", new_status_name(c->status));
+		json_kv_string(&j, "found_in", c->where);
+		json_kv_uint(&j, "code_size", p->funcs[c->func].code_size);
+		json_key(&j, "new_size");
+		if (c->status == NEW_MISSING)
+			json_null(&j);
+		else
+			json_uint(&j, c->new_size);
+		json_end_object(&j);
+	}
+	json_end_array(&j);
+	json_kv_string(&j, "result", new_first_mismatch(r) < r->n ? "mismatch" : "match");
+	json_end_object(&j);
+	return report_put(json_finish(&j));
+}
+
+static void new_text(const struct options *o, const struct hpk *p, const struct new_result *r)
+{
+	size_t bad = new_first_mismatch(r);
+	const struct new_check *c;
+
+	if (bad == r->n) {
+		printf("hpverify: %s holds the code %s compiled: %zu function%s match%s\n", o->paths[0],
+		       o->new_build, r->n, r->n == 1 ? "" : "s", r->n == 1 ? "es" : "");
+		return;
+	}
+	c = &r->v[bad];
+	printf("hpverify: %s does not hold the code %s compiled: %s: ", o->paths[0], o->new_build,
+	       p->funcs[c->func].name);
+	if (c->status == NEW_MISSING)
+		printf("missing (no such function in NEW)\n");
+	else if (c->status == NEW_SIZE)
+		printf("size differs (package has %" PRIu32 " bytes, %s has %" PRIu64 ")\n",
+		       p->funcs[c->func].code_size, c->where, c->new_size);
+	else
+		printf("bytes differ from offset 0x%" PRIx32 " (%s)\n", c->first_diff, c->where);
+}
+
+static int run_new(const struct options *o)
+{
+	struct hp_err err = { { 0 } };
+	struct new_result r;
+	struct hpk *p = hpk_read_file(o->paths[0], &err);
+	int status = HP_EXIT_ERROR;
+
+	if (!p) {
+		fprintf(stderr, "hpverify: %s\n", err.msg);
+		return HP_EXIT_ERROR;
+	}
+	if (verify_new(p, o->new_build, &r, &err) < 0) {
+		fprintf(stderr, "hpverify: %s\n", err.msg);
+		hpk_free(p);
+		return HP_EXIT_ERROR;
+	}
+	if (!o->quiet && o->output == OUT_JSON && new_json(o, p, &r) < 0)
+		fprintf(stderr, "hpverify: error writing output\n");
+	else {
+		if (!o->quiet && o->output == OUT_TEXT)
+			new_text(o, p, &r);
+		status = new_first_mismatch(&r) < r.n ? HP_EXIT_DIFF : HP_EXIT_OK;
+	}
+	new_result_free(&r);
+	hpk_free(p);
+	return status;
+}
+
 /* ---- OLD NEW ---- */
 
 static void pair_text(const struct pair_result *r, const struct vfindings *v)
@@ -515,7 +703,7 @@ static int run_pairs(const struct options *o)
 	if (ret < 0)
 		fprintf(stderr, "hpverify: error writing output\n");
 	else
-		status = worst >= HPK_SEV_ERROR ? HP_EXIT_DIFF : HP_EXIT_OK;
+		status = strict_status(o, &r.f, worst >= HPK_SEV_ERROR ? HP_EXIT_DIFF : HP_EXIT_OK);
 	vfindings_free(&v);
 	pair_result_free(&r);
 	hpk_free(pkg);
@@ -534,6 +722,10 @@ int main(int argc, char **argv)
 	}
 	if (o.nr_paths >= 2)
 		status = run_pairs(&o);
+	else if (o.audit && o.base)
+		status = run_review(&o);
+	else if (o.new_build)
+		status = run_new(&o);
 	else if (o.base)
 		status = run_base(&o);
 	else

@@ -324,8 +324,12 @@ static void report_site_hit(struct rule_ctx *c, const struct patch_site *site, c
 		sb_addf(&who, "its own code (a loop) branches to %s%+lld", f->name, off);
 	else if (h->from)
 		sb_addf(&who, "%s branches to %s%+lld", h->from->name, f->name, off);
+	else if (!strncmp(h->from_sec, ".rodata", 7))
+		/* PIC jump tables are the only relocated .rodata tables */
+		sb_addf(&who, "a jump table in %s points to %s%+lld", h->from_sec, f->name, off);
 	else
-		sb_addf(&who, "a table in %s (a jump table) points to %s%+lld", h->from_sec, f->name, off);
+		/* .orc_unwind_ip, __jump_table, __ex_table, a table of the program's own */
+		sb_addf(&who, "the table %s points to %s%+lld", h->from_sec, f->name, off);
 	report_sym(c, "HP006", HPK_SEV_ERROR, f, "%s, inside the %llu bytes the redirect overwrites%s",
 		   who.buf, (unsigned long long)(site->end - site->start), h->count > 1 ? " (and more)" : "");
 	sb_free(&who);
@@ -403,6 +407,20 @@ static bool is_supported_reloc(const struct hp_reloc *r)
 }
 
 /*
+ * hpapply(1) resolves R_X86_64_32 and 32S where the value fits in 32 bits
+ * (sign-extended for 32S): a program loaded low, not PIE.  Whether it
+ * fits is known only in the running process, so the rule refuses them;
+ * the message says so instead of "cannot".
+ */
+const char *unresolved_reloc_why(unsigned type)
+{
+	if (type == R_X86_64_32 || type == R_X86_64_32S)
+		return " unless the address fits in 32 bits, which only the running process can tell"
+		       " (absolute addresses of non-PIC code)";
+	return "";
+}
+
+/*
  * A symbol kind hpapply can resolve: functions, objects, TLS through the
  * GOT, undefined symbols by name, sections through the symbol or content
  * there.  Not: a GNU indirect function defined here (the program's symbol
@@ -453,7 +471,8 @@ static void check_reloc_list(const struct hp_section *sec, const struct hp_reloc
 			reloc_problem(p, xasprintf("a 1-byte jump to %s at +0x%llx that the assembler resolved without a relocation (build with -ffunction-sections)",
 						   target.buf, off));
 		else if (!is_supported_reloc(r))
-			reloc_problem(p, xasprintf("relocation %s to %s at +0x%llx", reloc_name(r->type), target.buf, off));
+			reloc_problem(p, xasprintf("relocation %s to %s at +0x%llx%s", reloc_name(r->type), target.buf, off,
+						   unresolved_reloc_why(r->type)));
 		else
 			reloc_problem(p, xasprintf("a reference to %s symbol %s at +0x%llx",
 						   r->sym->type == STT_GNU_IFUNC ? "indirect-function (ifunc)" : "absolute",
@@ -564,8 +583,7 @@ void check_never_returns(struct rule_ctx *c)
 	struct decoder d;
 
 	if (!c->old->dwarf || !c->new->dwarf)
-		findings_add_not_run(c->out, xasprintf("HP010: noreturn not read (%s has no DWARF)",
-						       c->old->dwarf ? c->new->path : c->old->path));
+		note_without_dwarf(c);
 	decoder_open(&d);
 	for_each_sym(c->old, o) {
 		const char *why;

@@ -1,5 +1,5 @@
 /*
- * rules_equiv.c - HP013, the equivalence check (plan.h, plan_check()):
+ * rules_equiv.c - HP015, the equivalence check (plan.h, plan_check()):
  * with the package applied, every path from old code that keeps running
  * into code that changed must land on a redirected entry.
  *
@@ -38,15 +38,15 @@ static void report_path(struct rule_ctx *c, const struct plan_path *x, size_t mo
 	sb_init(&from);
 	describe_from(r, &from);
 	if (x->kind == PATH_INSIDE)
-		report_sym(c, "HP013", HPK_SEV_ERROR, r->to,
+		report_sym(c, "HP015", HPK_SEV_ERROR, r->to,
 			   "%s %s %s%+lld, past the redirected entry; it would run the old code there%s",
 			   from.buf, verb, r->to->name, (long long)r->to_off, more ? " (and more)" : "");
 	else if (r->to_off)
-		report_sym(c, "HP013", HPK_SEV_ERROR, r->to,
+		report_sym(c, "HP015", HPK_SEV_ERROR, r->to,
 			   "%s %s %s%+lld directly; %s is not replaced, it would keep running the old code%s",
 			   from.buf, verb, r->to->name, (long long)r->to_off, r->to->name, more ? " (and more)" : "");
 	else
-		report_sym(c, "HP013", HPK_SEV_ERROR, r->to,
+		report_sym(c, "HP015", HPK_SEV_ERROR, r->to,
 			   "%s %s %s directly; %s is not replaced, it would keep running the old code%s",
 			   from.buf, verb, r->to->name, r->to->name, more ? " (and more)" : "");
 	sb_free(&from);

@@ -145,8 +145,7 @@ void check_interface(struct rule_ctx *c)
 	struct entry_facts f;
 
 	if (!c->old->dwarf || !c->new->dwarf)
-		findings_add_not_run(c->out, xasprintf("HP003: signatures not compared (%s has no DWARF)",
-						       c->old->dwarf ? c->new->path : c->old->path));
+		note_without_dwarf(c);
 	entry_facts_init(c, &f);
 	for (size_t i = 0; i < c->d->nr_changes; i++) {
 		const struct hp_change *ch = &c->d->changes[i];
@@ -300,8 +299,90 @@ static char *layout_entry(const char *layout, const char *member)
 	return NULL;
 }
 
+/* The entry of a layout string whose text after 'sep' (':' for the
+ * member's "type@offset", '@' for the offset alone) is 'key'. */
+static char *layout_entry_by(const char *layout, char sep, const char *key)
+{
+	for (const char *p = layout; key && p && *p;) {
+		const char *end = strchr(p, ';');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char *e = xstrndup(p, len);
+		char *k = sep == ':' ? strchr(e, ':') : strrchr(e, '@');
+
+		if (k && !strcmp(k + 1, key))
+			return e;
+		free(e);
+		p = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* entry, unless a member of that name is also in layout 'own' (then
+ * NULL; entry is freed). */
+static char *unless_kept(char *entry, const char *own)
+{
+	char *name, *kept;
+
+	if (!entry)
+		return NULL;
+	name = xstrndup(entry, strcspn(entry, ":="));
+	kept = layout_entry(own, name);
+	free(name);
+	if (!kept)
+		return entry;
+	free(kept);
+	free(entry);
+	return NULL;
+}
+
+/*
+ * How one member of one side differs from the other side, into sb;
+ * false if it does not.  Members are matched by name, then by place: a
+ * member whose name the other side lacks but that has the same type at
+ * the same offset is a rename, not a layout change, and one with another
+ * type at the same offset is the change there.  Example, zlib's
+ * deflate_state: 'l_buf' became 'sym_buf' (same type, same place: a
+ * rename), 'd_buf' (ushf *, 8 bytes at 5904) became 'sym_end' (uInt, 4
+ * bytes at 5904): the change is "d_buf:ushf *@5904 -> sym_end:uInt@5904",
+ * not "new member sym_buf".
+ */
+static bool member_differs(const char *mine, const char *own, const char *theirs, bool is_new,
+			   struct strbuf *sb)
+{
+	char *name = xstrndup(mine, strcspn(mine, ":="));
+	char *same_name = layout_entry(theirs, name);
+	const char *shape = strchr(mine, ':'), *at = strrchr(mine, '@');
+	char *same_shape = shape ? layout_entry_by(theirs, ':', shape + 1) : NULL;
+	char *same_place = at ? layout_entry_by(theirs, '@', at + 1) : NULL;
+	bool differs;
+
+	/* a member of the other side stands for this one only if its name is
+	 * gone from this side: 'limit:int@4' inserted before 'len' (old
+	 * 'len:int@4', now at 8) is new, not a rename of len */
+	same_shape = unless_kept(same_shape, own);
+	same_place = unless_kept(same_place, own);
+	differs = same_name ? strcmp(same_name, mine) != 0 : !same_shape;
+
+	if (differs) {
+		const char *before = same_name ? same_name : same_place;
+
+		if (!is_new)
+			sb_addf(sb, "%smember %s removed", sb->len ? ", " : "", mine);
+		else if (before)
+			sb_addf(sb, "%s%s -> %s", sb->len ? ", " : "", before, mine);
+		else
+			sb_addf(sb, "%snew member %s", sb->len ? ", " : "", mine);
+	}
+	free(name);
+	free(same_name);
+	free(same_shape);
+	free(same_place);
+	return differs;
+}
+
 /* The first member (in the new order) that moved, changed or is new, or
- * the first old one that went away. */
+ * the first old one that went away; members only renamed in place are
+ * named when nothing else changed. */
 static void describe_layout_change(const struct hp_dwarf_type *a, const struct hp_dwarf_type *b,
 				   struct strbuf *sb)
 {
@@ -312,30 +393,17 @@ static void describe_layout_change(const struct hp_dwarf_type *a, const struct h
 	for (int side = 0; side < 2; side++) {
 		for (const char *p = sides[side]; p && *p;) {
 			const char *end = strchr(p, ';');
-			size_t len = end ? (size_t)(end - p) : strlen(p);
-			char *member = xstrndup(p, strcspn(p, ":="));
-			char *mine = xstrndup(p, len);
-			char *other = layout_entry(sides[!side], member);
-			bool differs = !other || strcmp(other, mine);
+			char *mine = xstrndup(p, end ? (size_t)(end - p) : strlen(p));
+			bool differs = member_differs(mine, sides[side], sides[!side], side == 0, sb);
 
-			if (differs) {
-				if (side == 1)
-					sb_addf(sb, "%smember %s removed", sb->len ? ", " : "", mine);
-				else if (other)
-					sb_addf(sb, "%s%s -> %s", sb->len ? ", " : "", other, mine);
-				else
-					sb_addf(sb, "%snew member %s", sb->len ? ", " : "", mine);
-			}
-			free(member);
 			free(mine);
-			free(other);
 			if (differs)
 				return;
 			p = end ? end + 1 : NULL;
 		}
 	}
 	if (!sb->len)
-		sb_adds(sb, "layout differs");
+		sb_adds(sb, "members renamed, layout unchanged");
 }
 
 /*
@@ -356,8 +424,7 @@ void check_type_layout(struct rule_ctx *c)
 	struct entry_facts f;
 
 	if (!c->old->dwarf || !c->new->dwarf) {
-		findings_add_not_run(c->out, xasprintf("HP004: type layouts not compared (%s has no DWARF)",
-						       c->old->dwarf ? c->new->path : c->old->path));
+		note_without_dwarf(c);
 		return;
 	}
 	entry_facts_init(c, &f);
@@ -517,11 +584,12 @@ void check_build_mismatch(struct rule_ctx *c)
 	char *msg;
 
 	if (missing) {
-		report(c, "HP011", HPK_SEV_NOTE, c->unit, c->unit, 0,
-		       "%s has no DWARF (%s); not run: HP003 signatures, HP004, HP010 noreturn, HP011 compiler and flags",
-		       missing->path, missing->dwarf_problem ? missing->dwarf_problem : "rebuild with -g");
-		findings_add_not_run(c->out, xasprintf("HP011: compilers and flags not compared (%s has no DWARF)",
-						       missing->path));
+		/* the compiler is still named in .comment; the flags are not */
+		if (c->old->comment && c->new->comment && strcmp(c->old->comment, c->new->comment))
+			report(c, "HP011", HPK_SEV_ERROR, c->unit, c->unit, 0,
+			       "built by different compilers (from .comment; no DWARF): old by \"%s\", new by \"%s\"",
+			       c->old->comment, c->new->comment);
+		note_without_dwarf(c);
 		return;
 	}
 	msg = compare_producers(producer_of(c->old), producer_of(c->new), &severity);
@@ -529,4 +597,22 @@ void check_build_mismatch(struct rule_ctx *c)
 		report(c, "HP011", severity, c->unit, c->unit, 0, "%s", msg);
 		free(msg);
 	}
+}
+
+/*
+ * HP013: gcc -flto -ffat-lto-objects.  The object holds both GIMPLE and
+ * machine code; the model reads the machine code, which is what a link
+ * without -flto uses.  A program linked with -flto runs what the link
+ * stage compiled instead (inlined across objects, renamed, cloned), so the
+ * package may replace code the program does not have.  Example: zlib
+ * built with CFLAGS="-O2 -flto -ffat-lto-objects" and linked with -flto.
+ */
+void check_link_time_optimized(struct rule_ctx *c)
+{
+	const struct hp_elf *e = c->new->lto_fat ? c->new : c->old->lto_fat ? c->old : NULL;
+
+	if (e && packages_anything(c))
+		report(c, "HP013", HPK_SEV_WARNING, c->unit, c->unit, 0,
+		       "%s is a gcc -flto -ffat-lto-objects object: if the program was linked with -flto, its code comes from the link stage, not from this object",
+		       path_tail(e->path));
 }

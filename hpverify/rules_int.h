@@ -67,10 +67,23 @@ void check_patch_site_size(struct rule_ctx *c);    /* HP005 (rules_code.c) */
 void check_branch_into_site(struct rule_ctx *c);   /* HP006 (rules_code.c) */
 void check_run_once(struct rule_ctx *c);           /* HP007 (rules_data.c) */
 void check_relocations(struct rule_ctx *c);        /* HP009 (rules_code.c) */
+/* The words after "hpapply cannot resolve relocation TYPE to X at +N"
+ * (HP009 on objects and on packages): why TYPE is refused when hpapply(1)
+ * does resolve some of them. */
+const char *unresolved_reloc_why(unsigned type);
 void check_never_returns(struct rule_ctx *c);      /* HP010 (rules_code.c) */
 void check_build_mismatch(struct rule_ctx *c);     /* HP011 (rules_iface.c) */
 void check_new_dependencies(struct rule_ctx *c);   /* HP012 (rules_code.c) */
-void check_equivalence(struct rule_ctx *c, const bool *redirected); /* HP013 (rules_equiv.c) */
+void check_equivalence(struct rule_ctx *c, const bool *redirected); /* HP015 (rules_equiv.c) */
+void check_link_time_optimized(struct rule_ctx *c); /* HP013 (rules_iface.c) */
+
+/* The one line (findings.not_run) for pairs without DWARF. */
+#define RULES_NOT_RUN_WITHOUT_DWARF \
+	"HP003 signatures, HP004 type layouts, HP010 noreturn, HP011 code-generation flags: " \
+	"not checked on objects without DWARF (rebuild them with -g)"
+void note_without_dwarf(struct rule_ctx *c);
+/* Some new function of the pair goes into the package. */
+bool packages_anything(const struct rule_ctx *c);
 
 /* ---- the rules on a package alone (rules_pkg.c) ---- */
 void check_package(const struct hpk *p, struct findings *out);

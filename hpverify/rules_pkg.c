@@ -52,8 +52,8 @@ static size_t pkg_reloc_problems(const struct hpk *p, const struct hpk_reloc *v,
 		char *msg = NULL;
 
 		if (!ri || !ri->applier_ok)
-			msg = xasprintf("relocation %s to %s at +0x%x", reloc_name(v[i].type),
-					sym_name(p, v[i].sym), v[i].offset);
+			msg = xasprintf("relocation %s to %s at +0x%x%s", reloc_name(v[i].type),
+					sym_name(p, v[i].sym), v[i].offset, unresolved_reloc_why(v[i].type));
 		else if (s && s->type == STT_GNU_IFUNC)
 			msg = xasprintf("a reference to indirect-function (ifunc) symbol %s at +0x%x",
 					sym_name(p, v[i].sym), v[i].offset);
@@ -144,8 +144,8 @@ static void pkg_producers(const struct hpk *p, struct findings *out)
 		char *msg;
 
 		if (!u->old_producer || !u->new_producer) {
-			findings_add_not_run(out, xasprintf("HP011: %s: no DWARF producer recorded for the %s object",
-							    name, u->old_producer ? "new" : "old"));
+			/* one line for every such unit (findings_sort() merges them) */
+			findings_add_not_run(out, xstrdup("HP011: compilers and flags not compared for units built without DWARF (rebuild them with -g)"));
 			continue;
 		}
 		msg = compare_producers(u->old_producer, u->new_producer, &severity);

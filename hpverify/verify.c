@@ -140,11 +140,6 @@ const char *base_status_name(enum base_status s)
 	return "?";
 }
 
-struct base_obj {
-	const char *pair_name;   /* member name or relative path */
-	struct hp_elf *elf;
-};
-
 /* A function of a base object that may be the package's f: defined, code,
  * the same name.  How well it fits: 2 for the unit's source file, +1 for
  * the unit's member name or path; -1 when it cannot be the function (a
@@ -176,8 +171,8 @@ static bool fingerprint_matches(const struct hpk_func *f, const struct hp_symbol
 /* The base's function for f: among those that can be it, one that matches
  * if any does (a base directory may hold the old and the new object of a
  * unit side by side), else the one that fits the unit best. */
-static void check_one(const struct hpk *p, uint32_t fi, const struct base_obj *objs, size_t n,
-		      struct base_check *c)
+const struct hp_symbol *base_find_function(const struct hpk *p, uint32_t fi, const struct base_obj *objs,
+					   size_t n, size_t *which_obj, bool *matches, uint64_t *hash_out)
 {
 	const struct hpk_func *f = &p->funcs[fi];
 	const struct hp_symbol *best = NULL;
@@ -185,8 +180,6 @@ static void check_one(const struct hpk *p, uint32_t fi, const struct base_obj *o
 	uint64_t best_hash = 0;
 	size_t which = 0;
 
-	memset(c, 0, sizeof(*c));
-	c->func = fi;
 	for (size_t i = 0; i < n && f->name; i++) {
 		size_t pos = 0;
 		const struct hp_symbol *s;
@@ -209,14 +202,66 @@ static void check_one(const struct hpk *p, uint32_t fi, const struct base_obj *o
 			}
 		}
 	}
+	*which_obj = which;
+	*matches = best_rank >= 8;
+	*hash_out = best_hash;
+	return best;
+}
+
+static void check_one(const struct hpk *p, uint32_t fi, const struct base_obj *objs, size_t n,
+		      struct base_check *c)
+{
+	size_t which;
+	bool matches;
+	uint64_t hash;
+	const struct hp_symbol *best = base_find_function(p, fi, objs, n, &which, &matches, &hash);
+
+	memset(c, 0, sizeof(*c));
+	c->func = fi;
 	if (!best) {
 		c->status = BASE_MISSING;
 		return;
 	}
 	c->where = xstrdup(objs[which].elf->path);
 	c->base_size = best->size;
-	c->base_hash = best_hash;
-	c->status = best_rank >= 8 ? BASE_MATCH : best->size != f->old_size ? BASE_SIZE : BASE_BYTES;
+	c->base_hash = hash;
+	c->status = matches ? BASE_MATCH : best->size != p->funcs[fi].old_size ? BASE_SIZE : BASE_BYTES;
+}
+
+int base_load(const char *path, struct input_set *in, struct base_obj **objs_out, size_t *n_out,
+	      struct hp_err *err)
+{
+	struct base_obj *objs;
+	size_t n = 0;
+
+	*objs_out = NULL;
+	*n_out = 0;
+	if (collect_inputs(path, path, in, err) < 0) {
+		free_inputs(in);
+		return -1;
+	}
+	objs = xcalloc(in->nr_pairs ? in->nr_pairs : 1, sizeof(*objs));
+	for (size_t i = 0; i < in->nr_pairs; i++) {
+		const struct input_obj *o = &in->pairs[i].old;
+
+		objs[n].elf = elf_open_mem(o->label, o->data, o->size, err);
+		if (!objs[n].elf) {
+			base_unload(in, objs, n);
+			return -1;
+		}
+		objs[n++].pair_name = in->pairs[i].name;
+	}
+	*objs_out = objs;
+	*n_out = n;
+	return 0;
+}
+
+void base_unload(struct input_set *in, struct base_obj *objs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		elf_close(objs[i].elf);
+	free(objs);
+	free_inputs(in);
 }
 
 int verify_base(const struct hpk *p, const char *base_path, struct base_result *r,
@@ -230,32 +275,14 @@ int verify_base(const struct hpk *p, const char *base_path, struct base_result *
 	memset(r, 0, sizeof(*r));
 	/* OLD against itself: every object of the base, read the way hpbuild
 	 * reads its inputs (object, archive members, directory tree) */
-	if (collect_inputs(base_path, base_path, &in, err) < 0) {
-		free_inputs(&in);
+	if (base_load(base_path, &in, &objs, &n, err) < 0)
 		return -1;
-	}
-	objs = xcalloc(in.nr_pairs ? in.nr_pairs : 1, sizeof(*objs));
-	for (size_t i = 0; i < in.nr_pairs; i++) {
-		const struct input_obj *o = &in.pairs[i].old;
-
-		objs[n].elf = elf_open_mem(o->label, o->data, o->size, err);
-		if (!objs[n].elf) {
-			ret = -1;
-			break;
-		}
-		objs[n++].pair_name = in.pairs[i].name;
-	}
-	if (ret == 0) {
-		r->nr_objects = n;
-		r->v = xcalloc(p->nr_funcs ? p->nr_funcs : 1, sizeof(*r->v));
-		for (uint32_t fi = 0; fi < p->nr_funcs; fi++)
-			if (p->funcs[fi].kind == HPK_FUNC_REPLACE)
-				check_one(p, fi, objs, n, &r->v[r->n++]);
-	}
-	for (size_t i = 0; i < n; i++)
-		elf_close(objs[i].elf);
-	free(objs);
-	free_inputs(&in);
+	r->nr_objects = n;
+	r->v = xcalloc(p->nr_funcs ? p->nr_funcs : 1, sizeof(*r->v));
+	for (uint32_t fi = 0; fi < p->nr_funcs; fi++)
+		if (p->funcs[fi].kind == HPK_FUNC_REPLACE)
+			check_one(p, fi, objs, n, &r->v[r->n++]);
+	base_unload(&in, objs, n);
 	return ret;
 }
 
@@ -308,7 +335,7 @@ static void check_rules(struct hp_pair *p, void *arg)
 	bool *redirected;
 
 	if (!pkg) {
-		rules_check_pair(p, &p->findings);
+		rules_check_pair(p, &(struct rules_options){ .static_sources = true }, &p->findings);
 		return;
 	}
 	redirected = xcalloc(p->old->nr_symbols ? p->old->nr_symbols : 1, sizeof(bool));
@@ -347,6 +374,9 @@ int verify_pairs(const char *old_path, const char *new_path, const struct hpk *p
 			} else {
 				findings_move(&r->f, &pp[i].findings);
 				r->pairs++;
+				r->tree = xrealloc(r->tree, (r->nr_tree + 1) * sizeof(*r->tree));
+				r->tree[r->nr_tree].source = pp[i].old->source_name ? xstrdup(pp[i].old->source_name) : NULL;
+				r->tree[r->nr_tree++].object = xstrdup(ip->name[0] ? ip->name : ip->new.label);
 			}
 		}
 		pair_close(&pp[i]);
@@ -355,6 +385,7 @@ int verify_pairs(const char *old_path, const char *new_path, const struct hpk *p
 	free_inputs(&in);
 	if (ret < 0)
 		return -1;
+	rules_check_shared_sources(r->tree, r->nr_tree, r->f.static_sources, r->f.nr_static_sources, &r->f);
 	findings_sort(&r->f);
 	return findings_apply_allow(&r->f, allow, nr_allow);
 }
@@ -365,5 +396,10 @@ void pair_result_free(struct pair_result *r)
 	for (size_t i = 0; i < r->nr_notes; i++)
 		free(r->notes[i]);
 	free(r->notes);
+	for (size_t i = 0; i < r->nr_tree; i++) {
+		free((char *)r->tree[i].source);
+		free((char *)r->tree[i].object);
+	}
+	free(r->tree);
 	memset(r, 0, sizeof(*r));
 }

@@ -8,7 +8,7 @@
  *   --base OLD     every replaced function's old fingerprint against the
  *                  functions of a build (object, archive or directory);
  *   OLD NEW        every rule on object pairs, without building;
- *   OLD NEW PKG    the equivalence check (HP013) of a given package.
+ *   OLD NEW PKG    the equivalence check (HP015) of a given package.
  */
 #ifndef HP_VERIFY_H
 #define HP_VERIFY_H
@@ -78,6 +78,22 @@ struct base_result {
 };
 
 const char *base_status_name(enum base_status s);
+
+/* The objects of a build (object, archive or directory), loaded. */
+struct input_set;
+struct base_obj {
+	const char *pair_name;   /* member name or relative path */
+	struct hp_elf *elf;
+};
+int base_load(const char *path, struct input_set *in, struct base_obj **objs, size_t *n,
+	      struct hp_err *err);
+void base_unload(struct input_set *in, struct base_obj *objs, size_t n);
+/* The function of objs that package function fi names (for a replaced
+ * one, its old self): same name, a static only in its own source file;
+ * one whose old fingerprint matches when there is one (*matches, *hash),
+ * else the best fit; NULL when none.  *which is its object. */
+const struct hp_symbol *base_find_function(const struct hpk *p, uint32_t fi, const struct base_obj *objs,
+					   size_t n, size_t *which, bool *matches, uint64_t *hash);
 /* Compare every replaced function of p with its old self in base_path
  * (object, archive or directory).  -1 + err when the base cannot be read. */
 int verify_base(const struct hpk *p, const char *base_path, struct base_result *r,
@@ -93,10 +109,12 @@ struct pair_result {
 	size_t pairs;            /* object pairs checked */
 	char **notes;            /* one-sided objects, skipped */
 	size_t nr_notes;
+	struct tree_source *tree;   /* every pair's old source name (HP014); owned */
+	size_t nr_tree;
 };
 
 /* Every rule on every pair of OLD and NEW (paired as hpbuild pairs them),
- * or with pkg, the equivalence check (HP013) of that package on each pair;
+ * or with pkg, the equivalence check (HP015) of that package on each pair;
  * findings sorted, allowed ones marked; returns the highest severity not
  * allowed (0 when none), or -1 + err. */
 int verify_pairs(const char *old_path, const char *new_path, const struct hpk *pkg,

@@ -181,6 +181,18 @@ static bool text_target(const struct hp_target *t)
 	return t->kind == HP_TARGET_STRING || (t->kind == HP_TARGET_ANON && target_is_text(t));
 }
 
+/* What an anonymous region is, by its section: "code" (a symbol-less
+ * asm fragment in .text.*), "data" (writable: clang's .data..L*), else
+ * "read-only data" (.rodata jump tables, constant pools). */
+static const char *anon_kind_words(const struct hp_target *t)
+{
+	const char *k = section_kind(t->sec);
+
+	if (!strcmp(k, "text"))
+		return "code";
+	return !strcmp(k, "rodata") ? "read-only data" : "data";
+}
+
 /* Same code layout, different targets: say what each one became. */
 static void explain_pairwise(struct hp_change *c, const struct ref *o, const struct ref *n, size_t cnt)
 {
@@ -196,7 +208,7 @@ static void explain_pairwise(struct hp_change *c, const struct ref *o, const str
 		else if (n[i].t.kind == HP_TARGET_CONST)
 			add_reason(c, xasprintf("references a changed constant: %s -> %s", a, b));
 		else if (n[i].t.kind == HP_TARGET_ANON)
-			add_reason(c, xasprintf("references changed read-only data (%s)", b));
+			add_reason(c, xasprintf("references changed %s (%s)", anon_kind_words(&n[i].t), b));
 		else if (n[i].call && o[i].call)
 			add_reason(c, xasprintf("call target changed from %s to %s", a, b));
 		else
@@ -233,7 +245,7 @@ static void explain_sets(struct hp_change *c, const struct ref *o, size_t no, co
 		else if (n[i].t.kind == HP_TARGET_CONST)
 			add_reason(c, xasprintf("references a changed constant: %s", b));
 		else if (n[i].t.kind == HP_TARGET_ANON)
-			add_reason(c, xasprintf("references changed read-only data (%s)", b));
+			add_reason(c, xasprintf("references changed %s (%s)", anon_kind_words(&n[i].t), b));
 		else if (n[i].call)
 			add_reason(c, xasprintf("now calls %s", b));
 		else

@@ -4,9 +4,10 @@
  *
  * A type string is what a C programmer would write for an abstract
  * declarator: "const char *", "char *const", "int[16]", "int (*)[4]",
- * "int (*)(int, ...)", "struct pkt *".  Base types keep the compiler's
- * DW_AT_name ("long unsigned int" from gcc, "unsigned long" from clang):
- * we only ever compare two builds of one compiler.  An anonymous struct
+ * "int (*)(int, ...)", "struct pkt *".  Base types are spelled the one
+ * way C allows them shortest (base_type_name()): gcc's "long unsigned int"
+ * and clang's "unsigned long" are both "unsigned long", so a rebuild with
+ * the other compiler changes no signature or layout.  An anonymous struct
  * is spelled with its layout, "struct {a:int@0;b:int@4}", so a change
  * inside it changes every string that mentions it.
  *
@@ -69,6 +70,58 @@ void dw_types_free(struct dw_types *t)
 	free(t->cache);
 	free(t->slot);
 	free(t);
+}
+
+/*
+ * The canonical spelling of an integer base type, whatever order and
+ * optional words the compiler used: "long unsigned int" (gcc) and
+ * "unsigned long" (clang) -> "unsigned long"; "short int" -> "short";
+ * "long long int" -> "long long"; "signed" -> "int"; "__int128 unsigned"
+ * (gcc) -> "unsigned __int128" (clang).  "char", "signed char" and
+ * "unsigned char" are three types and stay apart.  A name with any other
+ * word ("double", "_Bool", "long double", "_Float128") is returned as is.
+ */
+static const char *base_type_name(const char *name, char *buf, size_t size)
+{
+	int is_unsigned = 0, is_signed = 0, shorts = 0, longs = 0, ints = 0, chars = 0, i128 = 0;
+	const char *p = name;
+	const char *width;
+
+	while (*p) {
+		size_t len;
+
+		p += strspn(p, " ");
+		len = strcspn(p, " ");
+		if (!len)
+			break;
+#define WORD(w) (len == sizeof(w) - 1 && !strncmp(p, w, len))
+		if (WORD("unsigned"))
+			is_unsigned++;
+		else if (WORD("signed"))
+			is_signed++;
+		else if (WORD("short"))
+			shorts++;
+		else if (WORD("long"))
+			longs++;
+		else if (WORD("int"))
+			ints++;
+		else if (WORD("char"))
+			chars++;
+		else if (WORD("__int128"))
+			i128++;
+		else
+			return name;
+#undef WORD
+		p += len;
+	}
+	if (is_unsigned + is_signed > 1 || shorts > 1 || longs > 2 || (shorts && longs) ||
+	    chars + i128 + ints > 1 || ((chars || i128) && (shorts || longs)))
+		return name;
+	if (chars)
+		return is_unsigned ? "unsigned char" : is_signed ? "signed char" : "char";
+	width = i128 ? "__int128" : shorts ? "short" : longs == 2 ? "long long" : longs ? "long" : "int";
+	snprintf(buf, size, "%s%s", is_unsigned ? "unsigned " : "", width);
+	return buf;
 }
 
 static struct type_cache *cache_of(struct dw_types *t, uint32_t n)
@@ -252,7 +305,12 @@ static void render(struct dw_types *t, uint32_t n, const char *inner, struct str
 		return;
 	}
 	switch (d->tag) {
-	case DW_TAG_base_type: case DW_TAG_unspecified_type: case DW_TAG_typedef:
+	case DW_TAG_base_type: {
+		char canon[64];
+		emit(out, d->name ? base_type_name(d->name, canon, sizeof(canon)) : "?", inner);
+		return;
+	}
+	case DW_TAG_unspecified_type: case DW_TAG_typedef:
 		emit(out, d->name ? d->name : "?", inner);
 		return;
 	case DW_TAG_structure_type: case DW_TAG_union_type:

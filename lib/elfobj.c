@@ -29,6 +29,36 @@ static const char *etype_name(unsigned t)
 	}
 }
 
+/* The name of an ELF machine a wrong object is likely built for: the
+ * message says "AArch64", not "e_machine 183". */
+static const char *machine_name(unsigned m)
+{
+	switch (m) {
+	case EM_386: return "i386";
+	case EM_ARM: return "ARM";
+	case EM_AARCH64: return "AArch64";
+	case EM_RISCV: return "RISC-V";
+	case EM_PPC: return "PowerPC";
+	case EM_PPC64: return "PowerPC64";
+	case EM_S390: return "S/390";
+	case EM_MIPS: return "MIPS";
+	case EM_SPARCV9: return "SPARC V9";
+	case EM_IA_64: return "IA-64";
+	case EM_LOONGARCH: return "LoongArch";
+	case EM_BPF: return "BPF";
+	default: return NULL;
+	}
+}
+
+/* clang -flto writes LLVM bitcode, not ELF: its magic is "BC" 0xC0DE, or
+ * 0x0B17C0DE (little-endian) for the wrapper some platforms put around it. */
+static bool is_llvm_bitcode(const uint8_t *d, size_t n)
+{
+	static const uint8_t bc[4] = { 'B', 'C', 0xc0, 0xde }, wrapper[4] = { 0xde, 0xc0, 0x17, 0x0b };
+
+	return n >= 4 && (!memcmp(d, bc, 4) || !memcmp(d, wrapper, 4));
+}
+
 /* Identify the file from its raw header before handing it to libelf, so
  * that the message says exactly what the file is. */
 static int check_ident(const char *name, const uint8_t *d, size_t n, struct hp_err *err)
@@ -38,6 +68,8 @@ static int check_ident(const char *name, const uint8_t *d, size_t n, struct hp_e
 	if (n < 4 || memcmp(d, ELFMAG, SELFMAG) != 0) {
 		if (n >= 8 && !memcmp(d, "!<arch>\n", 8))
 			return hp_err_set(err, "%s: is an archive; give an object file (.o), or use hpbuild, which takes archives", name);
+		if (is_llvm_bitcode(d, n))
+			return hp_err_set(err, "%s: LLVM bitcode (clang -flto), not machine code; build the objects to compare without -flto", name);
 		return hp_err_set(err, "%s: not an ELF file (bad magic); give a relocatable object built with -c", name);
 	}
 	if (n < sizeof(Elf64_Ehdr))
@@ -48,6 +80,9 @@ static int check_ident(const char *name, const uint8_t *d, size_t n, struct hp_e
 		return hp_err_set(err, "%s: big-endian ELF object; only x86-64 objects are supported", name);
 	type = (uint16_t)get_le(d + 16, 2);
 	machine = (uint16_t)get_le(d + 18, 2);
+	if (machine != EM_X86_64 && machine_name(machine))
+		return hp_err_set(err, "%s: ELF object for %s (e_machine %u); only x86-64 is supported", name,
+				  machine_name(machine), machine);
 	if (machine != EM_X86_64)
 		return hp_err_set(err, "%s: ELF object for another architecture (e_machine %u); only x86-64 is supported", name, machine);
 	if (type != ET_REL)
@@ -266,6 +301,51 @@ static int load_relocs(struct hp_elf *e, struct hp_err *err)
 		if (sec->nr_relocs > 1 && !relocs_sorted(sec))
 			qsort(sec->relocs, sec->nr_relocs, sizeof(*sec->relocs), cmp_reloc);
 	return 0;
+}
+
+/*
+ * gcc -flto objects carry GIMPLE in .gnu.lto_* sections.  A slim one
+ * (the default) has no machine code at all: its functions are compiled at
+ * link time, so comparing it would find "no differences" and package
+ * nothing; refused.  A fat one (-ffat-lto-objects) also has the code a
+ * non-LTO link would use, which is what the model reads; e->lto_fat says
+ * so, because a program linked with -flto runs the link stage's code
+ * instead (the safety rules warn, HP013).
+ */
+static int check_lto(struct hp_elf *e, struct hp_err *err)
+{
+	bool lto = false, code = false;
+
+	for_each_sec(e, sec) {
+		if (!strncmp(sec->name, ".gnu.lto_", 9))
+			lto = true;
+		else if ((sec->flags & SHF_EXECINSTR) && sec->size)
+			code = true;
+	}
+	if (!lto)
+		return 0;
+	if (!code || hmap_get(&e->sym_by_name, "__gnu_lto_slim"))
+		return hp_err_set(err, "%s: gcc -flto object without machine code (slim LTO); build the objects to compare without -flto (or with -ffat-lto-objects)", e->path);
+	e->lto_fat = true;
+	return 0;
+}
+
+/* The first string of .comment, which names the compiler even without
+ * DWARF ("GCC: (Debian 12.2.0-14) 12.2.0", "Debian clang version 14.0.6"). */
+static void read_comment(struct hp_elf *e)
+{
+	const struct hp_section *sec = hmap_get(&e->sec_by_name, ".comment");
+
+	if (!sec || !sec->data)
+		return;
+	for (size_t at = 0; at < sec->size;) {
+		size_t len = strnlen((const char *)sec->data + at, (size_t)sec->size - at);
+		if (len) {
+			e->comment = xstrndup((const char *)sec->data + at, len);
+			return;
+		}
+		at += len + 1;
+	}
 }
 
 static int cmp_sym_by_value(const void *a, const void *b)
@@ -566,7 +646,10 @@ static struct hp_elf *open_image(const char *name, uint8_t *image, size_t size, 
 		goto fail;
 	slice_symbol_relocs(e);
 	build_name_tables(e);
+	read_comment(e);
 	end_libelf(e);
+	if (check_lto(e, err) < 0)
+		goto fail;
 	if (dwarf_load(e, err) < 0)
 		goto fail;
 	return e;
@@ -617,6 +700,7 @@ void elf_close(struct hp_elf *e)
 	if (e->dwarf)
 		dwarf_free(e->dwarf);
 	free(e->dwarf_problem);
+	free(e->comment);
 	for_each_sym(e, s)
 		free(s->key);
 	for_each_sec(e, sec) {

@@ -159,6 +159,8 @@ struct hp_elf {
 	struct hmap sec_by_name;
 
 	const char *source_name;   /* from the STT_FILE symbol, may be NULL */
+	bool lto_fat;              /* gcc -flto -ffat-lto-objects: see check_lto() */
+	char *comment;             /* first string of .comment (the compiler), or NULL */
 	struct hp_dwarf *dwarf;    /* NULL when the object has no DWARF */
 	char *dwarf_problem;       /* why DWARF facts are missing, or NULL */
 };

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hpk.h"
 
@@ -47,8 +48,16 @@ void findings_move(struct findings *dst, struct findings *src)
 		memcpy(dst->not_run + dst->nr_not_run, src->not_run, src->nr_not_run * sizeof(char *));
 		dst->nr_not_run += src->nr_not_run;
 	}
+	if (src->nr_static_sources) {
+		dst->static_sources = xrealloc(dst->static_sources,
+					       (dst->nr_static_sources + src->nr_static_sources) * sizeof(char *));
+		memcpy(dst->static_sources + dst->nr_static_sources, src->static_sources,
+		       src->nr_static_sources * sizeof(char *));
+		dst->nr_static_sources += src->nr_static_sources;
+	}
 	free(src->v);
 	free(src->not_run);
+	free(src->static_sources);
 	memset(src, 0, sizeof(*src));
 }
 
@@ -60,7 +69,7 @@ int findings_apply_allow(struct findings *f, const char *const *allow, size_t nr
 		struct finding *x = &f->v[i];
 
 		for (size_t k = 0; k < nr_allow; k++)
-			if (allow[k] && !strcmp(allow[k], x->rule))
+			if (allow[k] && !strcasecmp(allow[k], x->rule))
 				x->overridden = true;
 		if (!x->overridden && x->severity > worst)
 			worst = x->severity;
@@ -102,6 +111,16 @@ void findings_sort(struct findings *f)
 		qsort(f->v, f->n, sizeof(*f->v), cmp_finding);
 	if (f->nr_not_run > 1)
 		qsort(f->not_run, f->nr_not_run, sizeof(*f->not_run), cmp_str_ptr);
+	/* pairs checked on several threads each say it once; the run says it once */
+	for (size_t i = 1; i < f->nr_not_run;) {
+		if (!strcmp(f->not_run[i], f->not_run[i - 1])) {
+			free(f->not_run[i]);
+			memmove(&f->not_run[i], &f->not_run[i + 1], (f->nr_not_run - i - 1) * sizeof(*f->not_run));
+			f->nr_not_run--;
+		} else {
+			i++;
+		}
+	}
 }
 
 void findings_free(struct findings *f)
@@ -115,6 +134,9 @@ void findings_free(struct findings *f)
 	for (size_t i = 0; i < f->nr_not_run; i++)
 		free(f->not_run[i]);
 	free(f->not_run);
+	for (size_t i = 0; i < f->nr_static_sources; i++)
+		free(f->static_sources[i]);
+	free(f->static_sources);
 	memset(f, 0, sizeof(*f));
 }
 

@@ -30,6 +30,10 @@ struct findings {
 	size_t n, cap;
 	char **not_run;          /* "HP004: old.o has no DWARF" */
 	size_t nr_not_run;
+	/* with rules_options.static_sources: the source file names (STT_FILE)
+	 * whose statics the pairs' packaged code refers to, for HP014 */
+	char **static_sources;
+	size_t nr_static_sources;
 };
 
 /* Append one; symbol, file are copied, message is taken over. */
@@ -38,7 +42,7 @@ void findings_add(struct findings *f, const char *rule, int severity, const char
 void findings_add_not_run(struct findings *f, char *why);
 /* Append src's findings to dst, leaving src empty. */
 void findings_move(struct findings *dst, struct findings *src);
-/* Mark findings of allowed rules overridden; the highest severity that is
+/* Mark findings of allowed rules (ids in any case) overridden; the highest severity that is
  * not overridden (0 when none). */
 int findings_apply_allow(struct findings *f, const char *const *allow, size_t nr_allow);
 /* Sort by file, line, rule, symbol: deterministic output. */

@@ -122,7 +122,7 @@ struct hpk_data {
 /* One object pair the package was built from. */
 struct hpk_unit {
 	const char *name;          /* relative path of NEW (or archive member) */
-	const char *old_input;     /* as given on the command line */
+	const char *old_input;     /* relative to the tree given (inputs.h "recorded") */
 	const char *new_input;
 	const char *source;        /* primary source file (DW_AT_name), or NULL */
 	const char *old_producer;  /* DWARF producer strings, or NULL */

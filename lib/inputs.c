@@ -35,12 +35,13 @@ static struct input_pair *pair_named(struct input_set *set, const char *name, in
 }
 
 static void add_obj(struct input_set *set, const char *name, int side, char *label,
-		    const uint8_t *data, size_t size)
+		    char *recorded, const uint8_t *data, size_t size)
 {
 	struct input_pair *p = pair_named(set, name, side);
 	struct input_obj *o = side == OLD_SIDE ? &p->old : &p->new;
 
 	o->label = label;
+	o->recorded = recorded;
 	o->data = xmalloc(size ? size : 1);
 	memcpy(o->data, data, size);
 	o->size = size;
@@ -124,7 +125,8 @@ int archive_members(const char *label, const uint8_t *d, size_t size, struct inp
 		}
 		if (!name[0])
 			return hp_err_set(err, "%s: archive member at offset %zu has no name", label, pos);
-		add_obj(set, name, side, xasprintf("%s(%s)", label, name), body + off, msize - off);
+		add_obj(set, name, side, xasprintf("%s(%s)", label, name),
+			xasprintf("%s(%s)", path_tail(label), name), body + off, msize - off);
 next:
 		pos += 60 + msize + (msize & 1);
 	}
@@ -208,7 +210,7 @@ static int add_dir(const char *root, struct input_set *set, int side, struct hp_
 			ret = -1;
 			break;
 		}
-		add_obj(set, l.v[i], side, full, data, size);
+		add_obj(set, l.v[i], side, full, xstrdup(l.v[i]), data, size);
 		free(data);
 	}
 	for (size_t i = 0; i < l.n; i++)
@@ -297,6 +299,7 @@ static int add_side(const char *path, enum input_kind k, struct input_set *set, 
 			struct input_pair *p = &set->pairs[0];
 			struct input_obj *o = side == OLD_SIDE ? &p->old : &p->new;
 			o->label = xstrdup(path);
+			o->recorded = xstrdup(path_tail(path));
 			o->data = data;
 			o->size = size;
 			o->mapped = true;
@@ -335,10 +338,20 @@ void free_inputs(struct input_set *set)
 	for (size_t i = 0; i < set->nr_pairs; i++) {
 		free(set->pairs[i].name);
 		free(set->pairs[i].old.label);
+		free(set->pairs[i].old.recorded);
 		release_file(set->pairs[i].old.data, set->pairs[i].old.size, set->pairs[i].old.mapped);
 		free(set->pairs[i].new.label);
+		free(set->pairs[i].new.recorded);
 		release_file(set->pairs[i].new.data, set->pairs[i].new.size, set->pairs[i].new.mapped);
 	}
 	free(set->pairs);
 	memset(set, 0, sizeof(*set));
+}
+
+bool is_tree_input(const char *path)
+{
+	enum input_kind k;
+	struct hp_err err = { { 0 } };
+
+	return kind_of(path, &k, &err) == 0 && k != IN_OBJECT;
 }

@@ -13,6 +13,11 @@
 
 struct input_obj {
 	char *label;        /* for messages: "old.a(parse.o)", "old/net/parse.o" */
+	/* what a package records: the name relative to the tree given, so
+	 * that the same fix gives the same package from any directory:
+	 * "old.a(parse.o)" for "../b/old.a(parse.o)", "net/parse.o" for
+	 * "old/net/parse.o", "parse.o" for "/tmp/old/parse.o" */
+	char *recorded;
 	uint8_t *data;
 	size_t size;
 	bool mapped;        /* map_file() (a plain object), else malloc'd */
@@ -31,6 +36,11 @@ struct input_set {
 int collect_inputs(const char *old_path, const char *new_path, struct input_set *set,
 		   struct hp_err *err);
 void free_inputs(struct input_set *set);
+
+/* path names a directory or a static archive (what collect_inputs()
+ * pairs member by member), not a single object; false when it cannot
+ * be read (the loader then says why). */
+bool is_tree_input(const char *path);
 
 /* Members of an archive image (exposed for tests and fuzzing). */
 int archive_members(const char *label, const uint8_t *data, size_t size, struct input_set *set,

@@ -453,41 +453,147 @@ void drop_file_pages(const uint8_t *data, size_t size)
 		madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
-int write_file_atomic(const char *path, const void *data, size_t size, struct hp_err *err)
+/*
+ * The signals that end a process by default and that a person or the
+ * system sends while a package is being written: ^C, kill, a closed
+ * terminal, ^\, and the file-size limit (ulimit -f).  They are held while
+ * a temporary file exists, so that it is always renamed or removed before
+ * one of them takes effect; a held signal then acts as it would have.
+ */
+static void exit_signals(sigset_t *set)
 {
-	char *tmp = xasprintf("%s.tmpXXXXXX", path);
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+	sigaddset(set, SIGXFSZ);
+	sigaddset(set, SIGPIPE);
+	sigaddset(set, SIGALRM);
+}
+
+static int write_all(int fd, const void *data, size_t size)
+{
 	const uint8_t *p = data;
 	size_t done = 0;
-	int fd = mkstemp(tmp);
 
-	if (fd < 0) {
-		hp_err_set(err, "%s: cannot create temporary file: %s", path, strerror(errno));
-		free(tmp);
-		return -1;
-	}
 	while (done < size) {
 		ssize_t n = write(fd, p + done, size - done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			goto fail;
+			return -1;
 		done += (size_t)n;
 	}
-	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0 || close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	if (rename(tmp, path) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	free(tmp);
 	return 0;
-fail:
-	hp_err_set(err, "%s: cannot write: %s", path, strerror(errno));
-	if (fd >= 0)
+}
+
+/*
+ * A device, FIFO or socket named as the output is written through, never
+ * replaced: renaming a file over /dev/null would destroy it.  The file
+ * must already exist (no O_CREAT: a name that vanished since lstat() is
+ * not recreated as something else).
+ */
+static int write_through(const char *path, const void *data, size_t size, struct hp_err *err)
+{
+	struct stat st;
+	int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return hp_err_set(err, "%s: cannot write: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
 		close(fd);
-	unlink(tmp);
+		return hp_err_set(err, "%s: cannot write: the file changed while it was opened", path);
+	}
+	if (write_all(fd, data, size) < 0) {
+		int e = errno;
+		close(fd);
+		return hp_err_set(err, "%s: cannot write: %s", path, strerror(e));
+	}
+	if (close(fd) < 0)
+		return hp_err_set(err, "%s: cannot write: %s", path, strerror(errno));
+	return 0;
+}
+
+/* A write that failed with EFBIG (ulimit -f) also made SIGXFSZ pending
+ * while it was held: consume it, so the caller reports the error in one
+ * line instead of the signal ending the process. */
+static void consume_sigxfsz(void)
+{
+	sigset_t xfsz;
+	struct timespec now = { 0, 0 };
+
+	sigemptyset(&xfsz);
+	sigaddset(&xfsz, SIGXFSZ);
+	while (sigtimedwait(&xfsz, NULL, &now) == SIGXFSZ)
+		;
+}
+
+static mode_t new_file_mode(void)
+{
+	mode_t mask = umask(0);
+
+	umask(mask);
+	return 0666 & ~mask;
+}
+
+/* The temporary file's life, with the exit signals held (see exit_signals). */
+static int write_replace(const char *path, const void *data, size_t size, mode_t mode,
+			 struct hp_err *err)
+{
+	char *tmp = xasprintf("%s.tmpXXXXXX", path);
+	sigset_t held, saved;
+	int fd, e = 0;
+
+	exit_signals(&held);
+	pthread_sigmask(SIG_BLOCK, &held, &saved);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		hp_err_set(err, "%s: cannot create temporary file: %s", path, strerror(errno));
+		goto out;
+	}
+	if (write_all(fd, data, size) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0)
+		e = errno;
+	if (close(fd) < 0 && !e)
+		e = errno;
+	if (!e && rename(tmp, path) < 0)
+		e = errno;
+	if (e) {
+		unlink(tmp);
+		hp_err_set(err, "%s: cannot write: %s", path, strerror(e));
+		if (e == EFBIG)
+			consume_sigxfsz();
+	}
+out:
 	free(tmp);
-	return -1;
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	return fd < 0 || e ? -1 : 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t size, struct hp_err *err)
+{
+	struct stat st;
+	char *target;
+	int ret;
+
+	if (lstat(path, &st) < 0) {
+		if (errno != ENOENT)
+			return hp_err_set(err, "%s: cannot write: %s", path, strerror(errno));
+		return write_replace(path, data, size, new_file_mode(), err);
+	}
+	if (S_ISLNK(st.st_mode)) {
+		/* the link stays; its target gets the contents */
+		target = realpath(path, NULL);
+		if (!target)
+			return hp_err_set(err, "%s: a symbolic link whose target cannot be resolved (%s); give the target's path",
+					  path, strerror(errno));
+		ret = write_file_atomic(target, data, size, err);
+		free(target);
+		return ret;
+	}
+	if (S_ISDIR(st.st_mode))
+		return hp_err_set(err, "%s: is a directory; give a file name", path);
+	if (!S_ISREG(st.st_mode))
+		return write_through(path, data, size, err);
+	return write_replace(path, data, size, st.st_mode & 07777, err);
 }

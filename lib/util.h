@@ -106,7 +106,15 @@ void drop_file_pages(const uint8_t *data, size_t size);
 /*
  * Write a file atomically: data goes to a temporary file in the same
  * directory, which is renamed over path only when complete.  No partial
- * output file is ever left behind.
+ * output file is ever left behind: SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+ * SIGPIPE, SIGALRM and SIGXFSZ are held (in the calling thread: call it
+ * when no other thread runs) while the temporary file exists, and act once
+ * it is renamed or removed; a write past the file-size limit is an error
+ * line, not the signal.  An existing file keeps its mode (a new one gets
+ * 0666 less the umask).  An existing device, FIFO or socket is written
+ * through, never replaced; a symbolic link keeps pointing where it did and
+ * its target is written (a link whose target does not exist is an error);
+ * a directory is an error.
  */
 int write_file_atomic(const char *path, const void *data, size_t size, struct hp_err *err);
 

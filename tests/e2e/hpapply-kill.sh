@@ -3,21 +3,25 @@
 # harms the process it patches, and a later run always brings the process
 # to a clean state.
 #
-#   sh tests/e2e/hpapply-kill.sh BUILD_DIR [MAX_STEPS]
+#   sh tests/e2e/hpapply-kill.sh BUILD_DIR [MAX_STEPS [STRIDE]]
 #
 # The program: tests/e2e/hpapply/threads.c with body/old.c, four threads
 # calling compute() and checking every answer (old or new, nothing else);
 # the package: body/old.c -> body/new.c.  hpapply's test hook
 # HPAPPLY_TEST_KILL_AT=N makes it send itself SIGKILL before its Nth
 # ptrace request or write to the process's memory (every point where what
-# it does to the process can be cut short).  For N = 1, 2, ... until a run
-# is not killed (it has fewer steps), or MAX_STEPS (default 400):
+# it does to the process can be cut short).  For N = 1, 2, ... (every
+# STRIDE-th N, see below) until a run is not killed (it has fewer steps),
+# or MAX_STEPS (default 400):
 #   apply killed at step N; then the process must be alive and `--list`
 #   read it; an entry left pending or reverting must make `--revert`
 #   refuse naming `--repair`, and `--repair` must leave no such entry; a
 #   `--revert` (when the package is listed) must exit 0;
 # and the same for a `--revert` killed at step N (the package applied
-# before each, again after repair when it was rolled back).  Also: a
+# before each, again after repair when it was rolled back), and for a
+# cumulative package B applied over A (tests/e2e/hpapply/cumulative):
+# after the repair exactly one of A and B is applied, and some runs must
+# have been rolled back with A's jumps put back.  Also: a
 # second hpapply on a process one is working on (stopped with the hook
 # HPAPPLY_TEST_STOP_AT) says so and exits 2, `--list` names it.  At the
 # end: the process alive, no wrong answer ever, only old answers after
@@ -28,12 +32,25 @@
 
 set -u
 
-[ $# -ge 1 ] && [ $# -le 2 ] || { echo "usage: sh tests/e2e/hpapply-kill.sh BUILD_DIR [MAX_STEPS]" >&2; exit 2; }
+[ $# -ge 1 ] && [ $# -le 3 ] || { echo "usage: sh tests/e2e/hpapply-kill.sh BUILD_DIR [MAX_STEPS [STRIDE]]" >&2; exit 2; }
 max=${2:-400}
 . "$(dirname "$0")/lib/fixture.sh"
 . "$(dirname "$0")/lib/wait.sh"
 need_tools hpapply-kill.sh "$1" hpapply hpbuild
 hpapply=$build_dir/hpapply
+# apply is killed at every step, revert and the cumulative apply at every
+# STRIDE-th (default 3).  Under the sanitizers (make check) each run costs
+# about four times as much: apply at every 3rd step, the others at every
+# 6th, so that the suite stays near two minutes on a busy two-core
+# machine.  STRIDE 1 tests every step of all three.
+if grep -q __asan_init "$hpapply" 2>/dev/null; then
+	apply_stride=3
+	stride=${3:-6}
+else
+	apply_stride=1
+	stride=${3:-3}
+fi
+[ "${3:-}" = 1 ] && apply_stride=1
 src=$root/tests/e2e/hpapply
 cflags=$default_flags
 
@@ -166,7 +183,7 @@ n=0
 steps=""
 failures=0
 while [ $n -lt "$max" ]; do
-	n=$((n + 1))
+	n=$((n + apply_stride))
 	HPAPPLY_TEST_KILL_AT=$n "$hpapply" -q -p "$pid" "$tmp/p.hpk" >"$tmp/run.out" 2>&1
 	st=$?
 	if ! alive; then
@@ -199,10 +216,10 @@ if [ -n "$steps" ] && [ "$steps" -lt 20 ]; then
 	bad "apply ran only $steps steps under the hook: is HPAPPLY_TEST_KILL_AT working?"
 fi
 if [ $failures -eq 0 ] && [ -n "$steps" ]; then
-	ok "apply killed at each of its $steps steps: the process lived; left clean, or half done ($repairs times) and --repair made it clean"
+	ok "apply killed at every $apply_stride step(s) (it has $((steps + 1 - apply_stride)) to $steps): the process lived; left clean, or half done ($repairs times) and --repair made it clean"
 	repairs=0
 elif [ $failures -eq 0 ]; then
-	ok "apply killed at each of its first $max steps: the process lived, --repair left it clean every time"
+	ok "apply killed at every $apply_stride step(s) of its first $max: the process lived, --repair left it clean every time"
 fi
 
 # now applied (the run not killed): --revert, killed at every step
@@ -211,7 +228,7 @@ n=0
 steps=""
 failures=0
 while [ $n -lt "$max" ]; do
-	n=$((n + 1))
+	n=$((n + stride))
 	HPAPPLY_TEST_KILL_AT=$n "$hpapply" -q -p "$pid" --revert >"$tmp/run.out" 2>&1
 	st=$?
 	if ! alive; then
@@ -243,9 +260,77 @@ if [ -n "$steps" ] && [ "$steps" -lt 20 ]; then
 	bad "revert ran only $steps steps under the hook: is HPAPPLY_TEST_KILL_AT working?"
 fi
 if [ $failures -eq 0 ] && [ -n "$steps" ]; then
-	ok "revert killed at each of its $steps steps: the process lived; left clean, or half done ($repairs times) and --repair made it clean"
+	ok "revert killed at every $stride steps (it has $((steps + 1 - stride)) to $steps): the process lived; left clean, or half done ($repairs times) and --repair made it clean"
 elif [ $failures -eq 0 ]; then
 	ok "revert killed at each of its first $max steps: the process lived, --repair left it clean every time"
+fi
+
+# ---- a cumulative apply (B replacing A), killed at every step ----
+# tests/e2e/hpapply/cumulative: the program prints step() every 10 ms;
+# after each killed run and its repair exactly one of A or B is applied
+# (a rolled-back B leaves A with its jumps back), and the program says
+# what one of them says
+cdir=$tmp/cumul
+mkdir -p "$cdir/old" "$cdir/a" "$cdir/b"
+cp "$src/cumulative/old.c" "$cdir/old/unit.c"
+cp "$src/cumulative/a.c" "$cdir/a/unit.c"
+cp "$src/cumulative/b.c" "$cdir/b/unit.c"
+if (cd "$cdir/old" && gcc $cflags -c unit.c) && (cd "$cdir/a" && gcc $cflags -c unit.c) &&
+   (cd "$cdir/b" && gcc $cflags -c unit.c) && gcc $cflags -c "$src/main.c" -o "$cdir/main.o" &&
+   gcc -O2 -g -o "$cdir/prog" "$cdir/old/unit.o" "$cdir/main.o" &&
+   "$build_dir/hpbuild" -q -o "$cdir/a.hpk" "$cdir/old/unit.o" "$cdir/a/unit.o" &&
+   "$build_dir/hpbuild" -q -o "$cdir/b.hpk" "$cdir/old/unit.o" "$cdir/b/unit.o"; then
+	"$cdir/prog" >"$cdir/out" 2>&1 &
+	cpid=$!
+	c_lines() { if [ -f "$cdir/out" ]; then wc -l <"$cdir/out"; else echo 0; fi; }
+	c_more() { [ "$(c_lines)" -gt "$1" ]; }
+	# which: the ids --list shows, in one line
+	which_pkgs() { "$hpapply" -p "$cpid" --list --json 2>&1 | sed -n 's/^ *"id": "\(.*\)",*$/\1/p' | tr '\n' ' '; }
+	wait_until c_more 1
+	"$hpapply" -q -p "$cpid" --json "$cdir/a.hpk" >"$cdir/a.json" 2>&1
+	a_id=$(sed -n 's/^ *"package": "\(.*\)",*$/\1/p' "$cdir/a.json")
+	n=0
+	cfail=0
+	csteps=""
+	rollbacks=0
+	while [ $n -lt "$max" ] && [ -n "$a_id" ]; do
+		n=$((n + stride))
+		HPAPPLY_TEST_KILL_AT=$n "$hpapply" -q -p "$cpid" "$cdir/b.hpk" >"$tmp/run.out" 2>&1
+		st=$?
+		kill -0 "$cpid" 2>/dev/null || { cfail=1; bad "cumulative: killed at step $n: the process died"; break; }
+		"$hpapply" -p "$cpid" --repair --json >"$tmp/repair.out" 2>&1 ||
+			{ cfail=1; bad "cumulative: killed at step $n: --repair: $(head -c 300 "$tmp/repair.out")"; break; }
+		grep -q '"rolled_back": 1' "$tmp/repair.out" && rollbacks=$((rollbacks + 1))
+		w=$(which_pkgs)
+		if [ "$w" = "$a_id " ]; then
+			:   # rolled back, or killed before anything: A is applied
+		elif [ -n "$w" ] && [ "$w" != "$a_id " ] && [ "$(echo "$w" | wc -w)" -eq 1 ]; then
+			# B applied: back to A for the next step
+			"$hpapply" -q -p "$cpid" --revert >"$tmp/run.out" 2>&1 &&
+				"$hpapply" -q -p "$cpid" "$cdir/a.hpk" >"$tmp/run.out" 2>&1 ||
+				{ cfail=1; bad "cumulative: after step $n: back to A: $(head -c 300 "$tmp/run.out")"; break; }
+		else
+			cfail=1
+			bad "cumulative: killed at step $n, repaired: applied '$w', not exactly one of A ($a_id) and B"
+			break
+		fi
+		if [ $st -eq 0 ]; then
+			csteps=$((n - 1))
+			break
+		fi
+	done
+	now=$(c_lines)
+	wait_until c_more $((now + 1))
+	if [ $cfail -eq 0 ] && [ -n "$csteps" ] && [ $rollbacks -gt 0 ] &&
+	   ! grep -v -x -e 'size_ok=0 label=base' -e 'size_ok=1 label=base' -e 'size_ok=1 label=fix-b' "$cdir/out" | grep -q .; then
+		ok "cumulative: B over A killed at every $stride steps (it has $((csteps + 1 - stride)) to $csteps): A or B applied after --repair ($rollbacks times B rolled back, A's jumps back), every answer one of theirs"
+	elif [ $cfail -eq 0 ]; then
+		bad "cumulative: steps '$csteps', $rollbacks rollbacks, answers: $(grep -v -x -e 'size_ok=0 label=base' -e 'size_ok=1 label=base' -e 'size_ok=1 label=fix-b' "$cdir/out" | head -3)"
+	fi
+	kill -9 "$cpid" 2>/dev/null
+	wait "$cpid" 2>/dev/null
+else
+	bad "cumulative: building"
 fi
 
 # ---- one hpapply at a time ----

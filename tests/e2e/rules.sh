@@ -46,9 +46,15 @@ trap 'exit 143' TERM
 list=$tmp/list
 fixture_list rules.sh findings "$list" "$@"
 
+# Cases hpbuild's rules get wrong today; the fixture is the right answer
+# (lib/fixture.sh, "cases known to be wrong today").  FIXTURE[:CC] REASON.
+PENDING='
+54-rule-shared-rodata  issue 11 case 9: a changed read-only table is refused (HP008) instead of carried with its readers
+'
+
 # Default severity of a rule when a findings line does not give one.
 rule_severity() {
-	case $1 in HP010) echo warning ;; HP012) echo note ;; *) echo error ;; esac
+	case $1 in HP010|HP013|HP014) echo warning ;; HP012) echo note ;; *) echo error ;; esac
 }
 
 # expected_findings DIR CC OUT BAD: "RULE SYMBOL<TAB>SEVERITY" lines of
@@ -281,22 +287,15 @@ allow_case() {
 	verdict=PASS
 }
 
-passed=0
-failed=0
-result() { # NAME
-	if [ "$verdict" = PASS ]; then
-		echo "PASS $1"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $1: $verdict"
-		failed=$((failed + 1))
-	fi
+result() { # LABEL FIXTURE CC
+	case_line "$1" "$2" "$3" "$verdict" | tee -a "$tmp/results"
 }
+: >"$tmp/results"
 
 while IFS= read -r dir; do
 	for cc in $compilers; do
 		run_case "$dir" "$cc"
-		result "fixtures/$(basename "$dir") $cc"
+		result "fixtures/$(basename "$dir") $cc" "$(basename "$dir")" "$cc"
 	done
 done <"$list"
 
@@ -305,10 +304,9 @@ if [ $# -eq 0 ]; then
 		set -- $spec
 		for cc in $compilers; do
 			allow_case "$1" "$cc" "$2"
-			result "allow $2 fixtures/$1 $cc"
+			result "allow $2 fixtures/$1 $cc" "$1" "$cc"
 		done
 	done
 fi
 
-echo "rules: $passed passed, $failed failed"
-[ $failed -eq 0 ]
+summary rules "$tmp/results"

@@ -132,19 +132,20 @@ static void test_record_without_signer(void **state)
 	(void)state;
 	sample_record(&r);
 	record_encode(&r, &buf, &len);
-	/* package 0's entry starts after the 40-byte header and ends with its
+	/* package 0's entry starts after the 48-byte header and ends with its
 	 * signer: u16 length 0 */
-	entry = (size_t)get_le(buf + 40, 4);
-	assert_int_equal(get_le(buf + 40 + entry - 2, 2), 0);
-	memmove(buf + 40 + entry - 2, buf + 40 + entry, len - (40 + entry));
+	entry = (size_t)get_le(buf + 48, 4);
+	assert_int_equal(get_le(buf + 48 + entry - 2, 2), 0);
+	memmove(buf + 48 + entry - 2, buf + 48 + entry, len - (48 + entry));
 	len -= 2;
-	put_le(buf + 40, entry - 2, 4);
+	put_le(buf + 48, entry - 2, 4);
 	put_le(buf + 12, len, 4);
+	/* the checksum: of bytes [0, used) with its own field (at 40) as zeros */
 	XXH3_64bits_reset(&st);
-	XXH3_64bits_update(&st, buf, 32);
+	XXH3_64bits_update(&st, buf, 40);
 	XXH3_64bits_update(&st, "\0\0\0\0\0\0\0\0", 8);
-	XXH3_64bits_update(&st, buf + 40, len - 40);
-	put_le(buf + 32, XXH3_64bits_digest(&st), 8);
+	XXH3_64bits_update(&st, buf + 48, len - 48);
+	put_le(buf + 40, XXH3_64bits_digest(&st), 8);
 	assert_int_equal(record_decode("t", buf, len, &back, &err), 0);
 	assert_string_equal(back.pkgs[0].signer, "");
 	assert_string_equal(back.pkgs[1].signer, "CD0396ADFB2552AB");

@@ -122,7 +122,11 @@ static void test_rejects_bad_input(void **state)
 	expect_load_error(p, "32-bit");
 	p = test_path("arm.o");
 	patch_copy(obj, p, 18, m, 2, 0);
-	expect_load_error(p, "another architecture");
+	expect_load_error(p, "ELF object for AArch64 (e_machine 183)");  /* named, not only numbered */
+	p = test_path("machine-9999.o");
+	m[0] = 0x0f, m[1] = 0x27;  /* 9999: no name known */
+	patch_copy(obj, p, 18, m, 2, 0);
+	expect_load_error(p, "another architecture (e_machine 9999)");
 	p = test_path("ar.a");
 	write_text(p, "!<arch>\n");
 	expect_load_error(p, "archive");

@@ -38,7 +38,7 @@ static void check_pair(const char *cc, const char *old_flags, const char *old_sr
 	if (pair_open(&pair, &a, &b, NULL, &err) < 0)
 		fail_msg("loading %s/%s: %s", op, np, err.msg);
 	memset(f, 0, sizeof(*f));
-	rules_check_pair(&pair, f);
+	rules_check_pair(&pair, NULL, f);
 	findings_sort(f);
 	pair_close(&pair);
 }
@@ -86,7 +86,7 @@ static void test_catalog(void **state)
 	const struct rule_info *c = rule_catalog(&n);
 
 	(void)state;
-	assert_int_equal(n, 13);
+	assert_int_equal(n, 15);
 	for (size_t i = 0; i < n; i++) {
 		char id[32];
 
@@ -98,9 +98,14 @@ static void test_catalog(void **state)
 	}
 	assert_int_equal(rule_by_id("HP010")->severity, HPK_SEV_WARNING);
 	assert_int_equal(rule_by_id("HP012")->severity, HPK_SEV_NOTE);
-	assert_int_equal(rule_by_id("HP013")->severity, HPK_SEV_ERROR);
-	assert_null(rule_by_id("HP014"));
-	assert_null(rule_by_id("hp001"));
+	assert_int_equal(rule_by_id("HP013")->severity, HPK_SEV_WARNING);
+	assert_int_equal(rule_by_id("HP014")->severity, HPK_SEV_WARNING);
+	assert_int_equal(rule_by_id("HP015")->severity, HPK_SEV_ERROR);
+	assert_null(rule_by_id("HP016"));
+	/* ids in any case, as --allow and --explain take them */
+	assert_ptr_equal(rule_by_id("hp001"), &c[0]);
+	assert_ptr_equal(rule_by_id("Hp012"), &c[11]);
+	assert_null(rule_by_id("hp01"));
 	assert_null(rule_by_id(NULL));
 }
 
