@@ -1,15 +1,16 @@
 /*
- * rules.c - the safety rule catalog, findings, and the driver that runs
+ * rules.c - the safety rule catalog and the driver that runs
  * every rule on an object pair (rules.h).
  *
  * The rules themselves live by subject: data (rules_data.c: HP001, HP002,
  * HP007, HP008), interfaces and DWARF (rules_iface.c: HP003, HP004, HP010,
- * HP011), machine code and relocations (rules_code.c: HP005, HP006, HP009,
- * HP012, HP013), shared source names (HP014, here), the equivalence check (rules_equiv.c: HP015), and the
- * package-only forms (rules_pkg.c).  Which new functions go into the
- * package, which old functions they replace and which old code keeps
- * running is the pair's plan (lib/plan.h), the one place that decides it;
- * the rules read it through the predicates below.
+ * HP011, HP013), machine code and relocations (rules_code.c: HP005, HP006,
+ * HP009, HP012), shared source names (HP014, here), the equivalence check
+ * (rules_equiv.c: HP015), and the package-only forms (rules_pkg.c).
+ * Which new functions go into the package, which old functions they
+ * replace and which old code keeps running is the pair's plan
+ * (lib/plan.h), the one place that decides it; the rules read it through
+ * the predicates below.
  */
 #include "rules_int.h"
 
