@@ -40,7 +40,7 @@ DWARF_INC   := -I/usr/include/libdwarf
 
 # What each tool may use besides lib/, most dependent first.
 hpdiff_USES   :=
-hpverify_USES := hpdiff
+hpverify_USES :=
 hpbuild_USES  := hpverify hpdiff
 hpapply_USES  :=
 

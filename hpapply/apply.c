@@ -259,12 +259,6 @@ static int place_package(struct apply_run *a, struct hp_err *err)
 	return 0;
 }
 
-static void jump_bytes(uint64_t from, uint64_t to, uint8_t out[JUMP_SIZE])
-{
-	out[0] = 0xe9;   /* jmp rel32 */
-	put_le(out + 1, to - (from + JUMP_SIZE), 4);
-}
-
 static bool redirects(const struct apply_run *a, uint64_t addr)
 {
 	for (uint32_t i = 0; i < a->p->nr_funcs; i++)
@@ -335,7 +329,7 @@ static int install(struct apply_run *a, struct hp_err *err)
 		const struct rec_func *f = &mine->funcs[i];
 		uint8_t jmp[JUMP_SIZE];
 
-		jump_bytes(f->addr, f->target, jmp);
+		redirect_jump_bytes(f->addr, f->target, jmp);
 		ret = session_write(&a->s, f->addr, jmp, JUMP_SIZE, err);
 	}
 	if (ret < 0)

@@ -60,13 +60,14 @@
 #include <stdint.h>
 
 #include "procmaps.h"
+#include "redirect.h"
 #include "tracee.h"
 #include "util.h"
 
 #define RECORD_NAME "hpapply-record"
 #define RECORD_MAP_SIZE (1u << 20)   /* virtual; pages are allocated when written */
 #define RECORD_SLOT_SIZE (RECORD_MAP_SIZE / 2)
-#define JUMP_SIZE 5
+#define JUMP_SIZE HP_REDIRECT_JMP_SIZE   /* the redirect (redirect.h) */
 
 struct rec_func {
 	uint64_t addr;          /* the redirected function's entry */

@@ -91,9 +91,9 @@ static int check_jumps(struct session *s, const struct rec_pkg *pkg, struct hp_e
 	}
 	for (uint32_t i = 0; i < pkg->nr_funcs; i++) {
 		const struct rec_func *f = &pkg->funcs[i];
-		uint8_t now[JUMP_SIZE], want[JUMP_SIZE] = { 0xe9 };
+		uint8_t now[JUMP_SIZE], want[JUMP_SIZE];
 
-		put_le(want + 1, f->target - (f->addr + JUMP_SIZE), 4);
+		redirect_jump_bytes(f->addr, f->target, want);
 		if (tracee_read(&s->tr, f->addr, now, JUMP_SIZE, err) < 0)
 			return HP_EXIT_ERROR;
 		if (memcmp(now, want, JUMP_SIZE) || f->target < pkg->region ||

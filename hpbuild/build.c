@@ -1,12 +1,10 @@
 /*
  * build.c - extract the fix from an object pair into a package (build.h).
  *
- * Selection: a new-side function goes in when it has no twin (added) or its
- * fingerprint differs from its twin's (replaced), except __LINE__-only
- * changes (lineonly.h) unless asked.  A function and its .cold/.part pieces
- * go in together: a cold piece jumps back into the middle of its parent,
- * so an old piece must never run against a new parent or the reverse.
- * Pieces are always new code (only their parent enters them).
+ * What goes in is the pair's plan (lib/plan.h), decided before this file
+ * runs: functions marked REPLACE (with the old name they redirect) and ADD,
+ * data objects marked COPY when packaged code uses them; aliases follow
+ * the function they alias.  This file only writes that plan down.
  *
  * References: each relocation of packaged code is resolved (fingerprint.h)
  * and mapped to a package symbol: packaged functions, copied data (new
@@ -23,7 +21,7 @@
 #include "correlate.h"
 #include "dwarf.h"
 #include "fingerprint.h"
-#include "lineonly.h"
+#include "plan.h"
 #include "reloc.h"
 
 #define NO_SYM UINT32_MAX
@@ -65,8 +63,7 @@ struct pair_ctx {
 	uint32_t unit;
 	const char *old_source;   /* STT_FILE of the old object: locals live there */
 	uint32_t *func_sym;       /* new symbol index -> package symbol, packaged functions */
-	bool *packaged;
-	const struct build_options *opt;
+	const struct hp_plan *plan;
 	struct hp_err *err;
 };
 
@@ -87,45 +84,11 @@ static uint32_t lookup(struct pkg_builder *b, const char *key)
 	return v ? (uint32_t)(v - 1) : NO_SYM;
 }
 
-/* ---- selection ---- */
-
-static bool fingerprint_differs(const struct hp_symbol *o, const struct hp_symbol *n)
+/* New function n's code goes into the package (aliases go with the
+ * function they alias). */
+static bool packaged(const struct hp_symbol *n)
 {
-	return o->size != n->size || o->code_hash != n->code_hash || o->reloc_hash != n->reloc_hash;
-}
-
-static bool wants_function(struct pair_ctx *c, const struct hp_symbol *n)
-{
-	int delta;
-
-	if (!n->twin)
-		return true;
-	if (!fingerprint_differs(n->twin, n))
-		return false;
-	if (!c->opt->include_line_only && n->twin->reloc_hash == n->reloc_hash &&
-	    is_line_only_change(c->old, n->twin, c->new, n, &delta)) {
-		c->b->stats.skipped_line_only++;
-		return false;
-	}
-	return true;
-}
-
-static struct hp_symbol *family_head(struct hp_symbol *s)
-{
-	return s->parent ? s->parent : s;
-}
-
-static void select_functions(struct pair_ctx *c)
-{
-	bool *head_wanted = xcalloc(c->new->nr_symbols, sizeof(bool));
-
-	for_each_sym(c->new, n)
-		if (n->kind == HP_SYM_FUNC && wants_function(c, n))
-			head_wanted[family_head(n)->index] = true;
-	for_each_sym(c->new, n)
-		if (n->kind == HP_SYM_FUNC && head_wanted[family_head(n)->index])
-			c->packaged[n->index] = true;
-	free(head_wanted);
+	return n->kind == HP_SYM_FUNC && !n->alias_of && plan_is_packaged(n);
 }
 
 /* ---- package symbols for references ---- */
@@ -234,9 +197,11 @@ static uint32_t symbol_ref(struct pair_ctx *c, struct hp_symbol *s)
 	char *key;
 	uint32_t i;
 
-	if (s->kind == HP_SYM_FUNC && c->packaged[s->index])
+	if (s->kind == HP_SYM_FUNC && s->alias_of && packaged(s->alias_of))
+		s = s->alias_of;
+	if (s->kind == HP_SYM_FUNC && packaged(s))
 		return c->func_sym[s->index];
-	if (s->kind != HP_SYM_OBJECT || s->twin || !s->sec || s->type == STT_TLS)
+	if (s->kind != HP_SYM_OBJECT || s->plan != HP_PLAN_COPY || !s->sec || s->type == STT_TLS)
 		return extern_sym(c, s);
 	/* a data object the running program does not have: copy it */
 	key = xasprintf("D:%u:%zu", c->unit, s->index);
@@ -372,9 +337,9 @@ static void declare_functions(struct pair_ctx *c)
 		bool replace;
 		uint32_t fi;
 
-		if (!c->packaged[n->index])
+		if (!packaged(n))
 			continue;
-		replace = n->twin && !is_child_name(n->name);
+		replace = n->plan == HP_PLAN_REPLACE;
 		GROW(p->funcs, c->b->cap_funcs, p->nr_funcs + 1);
 		fi = p->nr_funcs++;
 		f = &p->funcs[fi];
@@ -414,7 +379,7 @@ static int fill_function_relocs(struct pair_ctx *c)
 		struct hpk_reloc *rel;
 		uint32_t nrel;
 
-		if (!c->packaged[n->index])
+		if (!packaged(n))
 			continue;
 		if (add_relocs(c, n->sec, n->relocs, n->nr_relocs, n->value, &rel, &nrel) < 0)
 			return -1;
@@ -452,37 +417,24 @@ static uint32_t add_unit(struct pkg_builder *b, struct hp_elf *old, struct hp_el
 	return p->nr_units++;
 }
 
-static void count_changed_objects(struct pair_ctx *c)
+int build_add_pair(struct pkg_builder *b, const struct hp_pair *pair, const char *unit_name,
+		   const char *old_name, const char *new_name, struct hp_err *err)
 {
-	for_each_sym(c->new, n)
-		if (n->kind == HP_SYM_OBJECT && n->twin && fingerprint_differs(n->twin, n))
-			c->b->stats.changed_objects++;
-}
-
-int build_add_pair(struct pkg_builder *b, struct hp_elf *old, struct hp_elf *new,
-		   const char *unit_name, const char *old_name, const char *new_name,
-		   const struct build_options *opt, struct hp_err *err)
-{
+	struct hp_elf *old = pair->old, *new = pair->new;
 	struct pair_ctx c = {
-		.b = b, .old = old, .new = new, .opt = opt, .err = err,
+		.b = b, .old = old, .new = new, .plan = &pair->plan, .err = err,
 		.func_sym = xcalloc(new->nr_symbols ? new->nr_symbols : 1, sizeof(uint32_t)),
-		.packaged = xcalloc(new->nr_symbols ? new->nr_symbols : 1, sizeof(bool)),
 	};
-	size_t wanted = 0;
 	int ret = 0;
 
-	select_functions(&c);
-	count_changed_objects(&c);
-	for (size_t i = 0; i < new->nr_symbols; i++)
-		wanted += c.packaged[i];
-	if (wanted) {  /* a pair with nothing to patch adds no unit */
+	b->stats.skipped_line_only += pair->plan.line_only;
+	if (pair->plan.replaced + pair->plan.added) {  /* a pair with nothing to patch adds no unit */
 		c.unit = add_unit(b, old, new, unit_name, old_name, new_name);
 		c.old_source = b->p->units[c.unit].source;
 		declare_functions(&c);
 		ret = fill_function_relocs(&c);
 	}
 	free(c.func_sym);
-	free(c.packaged);
 	return ret;
 }
 

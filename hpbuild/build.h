@@ -1,8 +1,8 @@
 /*
  * build.h - hpbuild's engine: turn object pairs into one hotpatch package.
  *
- * For each pair: every changed and added function goes in with its code
- * and relocations; what those functions need that the running program
+ * For each pair: every function its plan (plan.h) replaces or adds goes in
+ * with its code and relocations; what those functions need that the running program
  * lacks (new functions, new data, string literals, constants, jump tables)
  * is copied; everything else (unchanged functions, existing globals,
  * statics and static locals, library functions) stays a reference to the
@@ -11,8 +11,8 @@
 #ifndef HP_BUILD_H
 #define HP_BUILD_H
 
-#include "diff.h"
 #include "hpk.h"
+#include "pair.h"
 #include "util.h"
 
 struct build_options {
@@ -25,7 +25,6 @@ struct build_options {
 struct build_stats {
 	size_t replaced, added, data_objects, rodata_objects, relocs, externs;
 	size_t code_bytes, data_bytes, skipped_line_only;
-	size_t changed_objects;   /* data objects changed in place (rules judge) */
 };
 
 struct pkg_builder {
@@ -39,11 +38,10 @@ void builder_init(struct pkg_builder *b);
 /* Free the builder's own tables (not the package: hpk_free() does that). */
 void builder_done(struct pkg_builder *b);
 
-/* Add one prepared, correlated pair (old/new as named on the command line
- * in old_name/new_name; unit_name: the pair's relative name). */
-int build_add_pair(struct pkg_builder *b, struct hp_elf *old, struct hp_elf *new,
-		   const char *unit_name, const char *old_name, const char *new_name,
-		   const struct build_options *opt, struct hp_err *err);
+/* Write one pair's plan into the package (old/new as named on the
+ * command line in old_name/new_name; unit_name: the pair's relative name). */
+int build_add_pair(struct pkg_builder *b, const struct hp_pair *pair, const char *unit_name,
+		   const char *old_name, const char *new_name, struct hp_err *err);
 
 /* Record a safety finding in the package. */
 void build_add_finding(struct pkg_builder *b, const char *rule, int severity, bool overridden,

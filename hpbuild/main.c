@@ -18,7 +18,7 @@
 #include "correlate.h"
 #include "inputs.h"
 #include "json.h"
-#include "parallel.h"
+#include "pair.h"
 #include "pkgsig.h"
 #include "rules.h"
 #include "stat.h"
@@ -206,8 +206,7 @@ static void note(struct run *r, char *msg)
  * memory at once. */
 enum { BATCH = 64 };
 
-static int add_prepared(struct run *r, struct prepared_pair *pp, const struct options *o,
-			struct hp_err *err)
+static int add_prepared(struct run *r, struct hp_pair *pp, struct hp_err *err)
 {
 	const struct input_pair *ip = pp->in;
 
@@ -228,15 +227,21 @@ static int add_prepared(struct run *r, struct prepared_pair *pp, const struct op
 	r->tree = xrealloc(r->tree, (r->nr_tree + 1) * sizeof(*r->tree));
 	r->tree[r->nr_tree].source = pp->old->source_name ? xstrdup(pp->old->source_name) : NULL;
 	r->tree[r->nr_tree++].object = xstrdup(ip->name);
-	return build_add_pair(&r->b, pp->old, pp->new, ip->name, ip->old.recorded, ip->new.recorded,
-			      &o->build, err);
+	return build_add_pair(&r->b, pp, ip->name, ip->old.recorded, ip->new.recorded, err);
+}
+
+/* The safety rules, on each pair's worker thread. */
+static void check_rules(struct hp_pair *p, void *arg)
+{
+	(void)arg;
+	rules_check_pair(p, NULL, &p->findings);
 }
 
 static int process_inputs(struct run *r, const struct input_set *in, const struct options *o,
 			  struct hp_err *err)
 {
-	struct prepared_pair *pp = xcalloc(BATCH, sizeof(*pp));
-	struct rules_options ropt = { .include_line_only = o->build.include_line_only };
+	struct hp_pair *pp = xcalloc(BATCH, sizeof(*pp));
+	struct pair_options popt = { .plan = { .include_line_only = o->build.include_line_only } };
 	/* a long run says how far it is: on a terminal by itself, with -v anywhere */
 	bool tty = isatty(STDERR_FILENO), progress = o->verbose || (tty && in->nr_pairs > BATCH && !o->quiet);
 	int ret = 0;
@@ -244,11 +249,11 @@ static int process_inputs(struct run *r, const struct input_set *in, const struc
 	for (size_t first = 0; first < in->nr_pairs && ret == 0; first += BATCH) {
 		size_t n = in->nr_pairs - first < BATCH ? in->nr_pairs - first : BATCH;
 
-		prepare_pairs(in->pairs + first, n, pp, o->jobs, &ropt);
+		pairs_prepare(in->pairs + first, n, pp, o->jobs, &popt, check_rules, NULL);
 		for (size_t i = 0; i < n; i++) {
-			if (ret == 0 && add_prepared(r, &pp[i], o, err) < 0)
+			if (ret == 0 && add_prepared(r, &pp[i], err) < 0)
 				ret = -1;
-			prepared_pair_free(&pp[i]);
+			pair_close(&pp[i]);
 		}
 		if (progress)
 			fprintf(stderr, "%shpbuild: %zu of %zu object pairs compared%s", tty ? "\r" : "",
@@ -260,17 +265,15 @@ static int process_inputs(struct run *r, const struct input_set *in, const struc
 	return ret;
 }
 
-static const char *sev_name(int s)
-{
-	return s == HPK_SEV_ERROR ? "error" : s == HPK_SEV_WARNING ? "warning" : "note";
-}
-
 static void print_findings(const struct findings *f, FILE *out)
 {
 	for (size_t i = 0; i < f->n; i++) {
-		const struct finding *x = &f->v[i];
-		fprintf(out, "%s:%u: %s %s%s: %s\n", x->file ? x->file : "?", x->line, sev_name(x->severity),
-			x->rule, x->overridden ? " (allowed)" : "", x->message);
+		struct strbuf sb;
+
+		sb_init(&sb);
+		finding_text(&f->v[i], &sb);
+		fprintf(out, "%s\n", sb.buf);
+		sb_free(&sb);
 	}
 	for (size_t i = 0; i < f->nr_not_run; i++)
 		fprintf(out, "note: rule not run: %s\n", f->not_run[i]);
@@ -359,21 +362,7 @@ static void print_summary(const struct run *r, const char *out, size_t size, boo
 		json_funcs(&j, "replaced", r->b.p, HPK_FUNC_REPLACE);
 		json_funcs(&j, "added", r->b.p, HPK_FUNC_NEW);
 		stat_json(&j, &r->stat);
-		json_key(&j, "findings");
-		json_begin_array(&j);
-		for (size_t i = 0; i < r->findings.n; i++) {
-			const struct finding *x = &r->findings.v[i];
-			json_begin_object(&j);
-			json_kv_string(&j, "id", x->rule);
-			json_kv_string(&j, "severity", sev_name(x->severity));
-			json_kv_bool(&j, "allowed", x->overridden);
-			json_kv_string(&j, "symbol", x->symbol);
-			json_kv_string(&j, "file", x->file);
-			json_kv_uint(&j, "line", x->line);
-			json_kv_string(&j, "message", x->message);
-			json_end_object(&j);
-		}
-		json_end_array(&j);
+		findings_json(&j, "findings", r->findings.v, r->findings.n);
 		json_key(&j, "notes");
 		json_begin_array(&j);
 		for (size_t i = 0; i < r->nr_notes; i++)
@@ -534,8 +523,13 @@ int main(int argc, char **argv)
 	}
 	if (!o.quiet && !o.json)
 		print_findings(&r.findings, stderr);
-	if (r.b.p->nr_funcs == 0) {
-		if (!o.quiet)
+	/* a package that redirects nothing changes nothing in a running
+	 * program: new functions alone are never called (hpapply refuses it) */
+	if (r.b.stats.replaced == 0) {
+		if (!o.quiet && r.b.stats.added)
+			fprintf(stderr, "hpbuild: nothing to patch: no function is replaced; the %zu new function%s would never be called\n",
+				r.b.stats.added, r.b.stats.added == 1 ? "" : "s");
+		else if (!o.quiet)
 			fprintf(stderr, "hpbuild: nothing to patch: no function changed%s\n",
 				r.b.stats.skipped_line_only ? " (only line numbers moved; --include-line-only packages them)" : "");
 		if (o.json)

@@ -26,12 +26,14 @@ static const char usage_text[] =
 	"       hpverify --base OLD [OPTIONS] PATCH.hpk\n"
 	"       hpverify --audit --base OLD PATCH.hpk\n"
 	"       hpverify --new NEW [OPTIONS] PATCH.hpk\n"
-	"       hpverify [OPTIONS] OLD NEW\n"
+	"       hpverify [OPTIONS] OLD NEW [PATCH.hpk]\n"
 	"       hpverify --list-rules | --explain RULE\n"
 	"Check a hotpatch package: integrity, then the safety rules that run\n"
 	"from the package alone.  With OLD and NEW (objects, archives or\n"
 	"directories, paired as hpbuild pairs them): run every safety rule on\n"
-	"the two builds without building a package.\n"
+	"the two builds without building a package; with PATCH.hpk too: prove\n"
+	"that the package, applied to OLD, leaves no path into old code that\n"
+	"changed (the equivalence check, rule HP015).\n"
 	"\n"
 	"  -a, --audit         list everything the package holds: functions with\n"
 	"                      source locations and disassembly (relocations shown\n"
@@ -79,7 +81,7 @@ struct options {
 	const char **keys;           /* --key */
 	size_t nr_keys;
 	const char *keys_dir;        /* --keys */
-	const char *paths[2];
+	const char *paths[3];
 	int nr_paths;
 };
 
@@ -91,7 +93,7 @@ static int usage_error(const char *msg)
 
 static int check_args(const struct options *o)
 {
-	if (o->nr_paths == 2 && (o->audit || o->base || o->new_build))
+	if (o->nr_paths >= 2 && (o->audit || o->base || o->new_build))
 		return usage_error("--audit, --base and --new take one package, not OLD NEW");
 	if (o->new_build && (o->audit || o->base))
 		return usage_error("give --new alone, not with --audit or --base");
@@ -103,7 +105,7 @@ static int check_args(const struct options *o)
 		return usage_error("--allow applies to OLD NEW; a package's allowed rules are recorded in it");
 	if (o->base && o->output == OUT_SARIF)
 		return usage_error("--sarif reports findings; --base compares fingerprints (use --json)");
-	if ((o->nr_keys || o->keys_dir) && (o->nr_paths == 2 || o->base))
+	if ((o->nr_keys || o->keys_dir) && (o->nr_paths >= 2 || o->base))
 		return usage_error("--key and --keys check a package's signature: not with OLD NEW or --base");
 	return 0;
 }
@@ -210,10 +212,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		}
 	}
 	o->nr_paths = argc - optind;
-	if (o->nr_paths < 1 || o->nr_paths > 2)
-		return usage_error("expected a package, or OLD and NEW");
-	o->paths[0] = argv[optind];
-	o->paths[1] = o->nr_paths == 2 ? argv[optind + 1] : NULL;
+	if (o->nr_paths < 1 || o->nr_paths > 3)
+		return usage_error("expected a package, or OLD and NEW (and a package)");
+	for (int i = 0; i < o->nr_paths; i++)
+		o->paths[i] = argv[optind + i];
 	return check_args(o);
 }
 
@@ -653,6 +655,7 @@ static int pair_json(const struct options *o, const struct pair_result *r, const
 	json_kv_string(&j, "mode", "pair");
 	json_kv_string(&j, "old", o->paths[0]);
 	json_kv_string(&j, "new", o->paths[1]);
+	json_kv_string(&j, "package", o->paths[2]);
 	json_kv_uint(&j, "pairs", r->pairs);
 	report_strings_json(&j, "notes", r->notes, r->nr_notes);
 	report_findings_json(&j, "findings", v);
@@ -667,12 +670,18 @@ static int run_pairs(const struct options *o)
 	struct hp_err err = { { 0 } };
 	struct pair_result r;
 	struct vfindings v = { 0 };
+	struct hpk *pkg = NULL;
 	int worst, ret = 0, status = HP_EXIT_ERROR;
 
-	worst = verify_pairs(o->paths[0], o->paths[1], o->allow, o->nr_allow, &r, &err);
+	if (o->paths[2] && !(pkg = hpk_read_file(o->paths[2], &err))) {
+		fprintf(stderr, "hpverify: %s\n", err.msg);
+		return HP_EXIT_ERROR;
+	}
+	worst = verify_pairs(o->paths[0], o->paths[1], pkg, o->allow, o->nr_allow, &r, &err);
 	if (worst < 0) {
 		fprintf(stderr, "hpverify: %s\n", err.msg);
 		pair_result_free(&r);
+		hpk_free(pkg);
 		return HP_EXIT_ERROR;
 	}
 	vfindings_add_rules(&v, &r.f);
@@ -697,6 +706,7 @@ static int run_pairs(const struct options *o)
 		status = strict_status(o, &r.f, worst >= HPK_SEV_ERROR ? HP_EXIT_DIFF : HP_EXIT_OK);
 	vfindings_free(&v);
 	pair_result_free(&r);
+	hpk_free(pkg);
 	return status;
 }
 
@@ -710,7 +720,7 @@ int main(int argc, char **argv)
 		free(o.keys);
 		return HP_EXIT_ERROR;
 	}
-	if (o.nr_paths == 2)
+	if (o.nr_paths >= 2)
 		status = run_pairs(&o);
 	else if (o.audit && o.base)
 		status = run_review(&o);

@@ -1,16 +1,16 @@
 /*
- * rules.c - the safety rule catalog, findings, and the driver that runs
+ * rules.c - the safety rule catalog and the driver that runs
  * every rule on an object pair (rules.h).
  *
  * The rules themselves live by subject: data (rules_data.c: HP001, HP002,
  * HP007, HP008), interfaces and DWARF (rules_iface.c: HP003, HP004, HP010,
- * HP011), machine code and relocations (rules_code.c: HP005, HP006, HP009,
- * HP012), and the package-only forms (rules_pkg.c).  This file decides the
- * pair's shape once for all of them: which new functions go into the
- * package, which old functions they replace, which old code keeps running.
- * That choice follows hpbuild/build.c: a function goes in when the diff
- * says it changed or was added, unless only __LINE__ values moved, and
- * .cold/.part pieces go in with their function.
+ * HP011, HP013), machine code and relocations (rules_code.c: HP005, HP006,
+ * HP009, HP012), shared source names (HP014, here), the equivalence check
+ * (rules_equiv.c: HP015), and the package-only forms (rules_pkg.c).
+ * Which new functions go into the package, which old functions they
+ * replace and which old code keeps running is the pair's plan
+ * (lib/plan.h), the one place that decides it; the rules read it through
+ * the predicates below.
  */
 #include "rules_int.h"
 
@@ -65,6 +65,9 @@ static const struct rule_info catalog[] = {
 	{ "HP014", HPK_SEV_WARNING, "static in a source file whose name another object shares",
 	  "the package refers to a static by its name and its source file's name; the program has two objects built from source files of that name, so hpapply cannot tell which static is meant and refuses the package at deploy time",
 	  "give the source files names that differ (or compile them by their paths: cc -c a/util.c records \"a/util.c\"), and rebuild the program" },
+	{ "HP015", HPK_SEV_ERROR, "old code still reachable",
+	  "with the package applied, code that keeps running (an unchanged caller, a table, another object) still reaches old code that changed: it is not redirected, or the path lands past the redirected entry",
+	  "replace the caller too, or keep the change in a function every path enters at its entry" },
 };
 
 const struct rule_info *rule_catalog(size_t *count)
@@ -83,34 +86,6 @@ const struct rule_info *rule_by_id(const char *id)
 }
 
 /* ---- findings ---- */
-
-void findings_add(struct findings *f, const char *rule, int severity, const char *symbol,
-		  const char *file, unsigned line, char *message)
-{
-	const struct rule_info *ri = rule_by_id(rule);
-	struct finding *x;
-
-	GROW(f->v, f->cap, f->n + 1);
-	x = &f->v[f->n++];
-	memset(x, 0, sizeof(*x));
-	x->rule = ri ? ri->id : "HP000";
-	x->severity = severity;
-	x->symbol = xstrdup(symbol ? symbol : "?");
-	x->file = file ? xstrdup(file) : NULL;
-	x->line = line;
-	x->message = message;
-}
-
-void findings_add_not_run(struct findings *f, char *why)
-{
-	for (size_t i = 0; i < f->nr_not_run; i++)
-		if (!strcmp(f->not_run[i], why)) {
-			free(why);
-			return;
-		}
-	f->not_run = xrealloc(f->not_run, (f->nr_not_run + 1) * sizeof(*f->not_run));
-	f->not_run[f->nr_not_run++] = why;
-}
 
 void report(struct rule_ctx *c, const char *rule, int severity, const char *symbol,
 	    const char *file, unsigned line, const char *fmt, ...)
@@ -144,91 +119,12 @@ void report_sym(struct rule_ctx *c, const char *rule, int severity, const struct
 		     sb_detach(&sb));
 }
 
-int findings_apply_allow(struct findings *f, const char *const *allow, size_t nr_allow)
-{
-	int worst = 0;
-
-	for (size_t i = 0; i < f->n; i++) {
-		struct finding *x = &f->v[i];
-
-		for (size_t k = 0; k < nr_allow; k++)
-			if (allow[k] && !strcasecmp(allow[k], x->rule))
-				x->overridden = true;
-		if (!x->overridden && x->severity > worst)
-			worst = x->severity;
-	}
-	return worst;
-}
-
-static int cmp_opt_str(const char *a, const char *b)
-{
-	if (!a || !b)
-		return (a != NULL) - (b != NULL);
-	return strcmp(a, b);
-}
-
-static int cmp_finding(const void *a, const void *b)
-{
-	const struct finding *x = a, *y = b;
-	int c;
-
-	if ((c = cmp_opt_str(x->file, y->file)))
-		return c;
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	if ((c = strcmp(x->rule, y->rule)))
-		return c;
-	if ((c = cmp_opt_str(x->symbol, y->symbol)))
-		return c;
-	return cmp_opt_str(x->message, y->message);
-}
-
-static int cmp_str_ptr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-void findings_sort(struct findings *f)
-{
-	if (f->n > 1)
-		qsort(f->v, f->n, sizeof(*f->v), cmp_finding);
-	if (f->nr_not_run > 1)
-		qsort(f->not_run, f->nr_not_run, sizeof(*f->not_run), cmp_str_ptr);
-	/* pairs checked on several threads each say it once; the run says it once */
-	for (size_t i = 1; i < f->nr_not_run;) {
-		if (!strcmp(f->not_run[i], f->not_run[i - 1])) {
-			free(f->not_run[i]);
-			memmove(&f->not_run[i], &f->not_run[i + 1], (f->nr_not_run - i - 1) * sizeof(*f->not_run));
-			f->nr_not_run--;
-		} else {
-			i++;
-		}
-	}
-}
-
-void findings_free(struct findings *f)
-{
-	for (size_t i = 0; i < f->n; i++) {
-		free(f->v[i].symbol);
-		free(f->v[i].file);
-		free(f->v[i].message);
-	}
-	free(f->v);
-	for (size_t i = 0; i < f->nr_not_run; i++)
-		free(f->not_run[i]);
-	free(f->not_run);
-	for (size_t i = 0; i < f->nr_static_sources; i++)
-		free(f->static_sources[i]);
-	free(f->static_sources);
-	memset(f, 0, sizeof(*f));
-}
-
 /* ---- the pair's shape ---- */
 
 bool packages_anything(const struct rule_ctx *c)
 {
 	for_each_sym(c->new, n)
-		if (c->packaged[n->index])
+		if (is_packaged(c, n))
 			return true;
 	return false;
 }
@@ -245,32 +141,26 @@ void note_without_dwarf(struct rule_ctx *c)
 
 bool is_packaged(const struct rule_ctx *c, const struct hp_symbol *n)
 {
-	return n && n->kind == HP_SYM_FUNC && c->packaged[n->index];
+	(void)c;
+	return n && n->kind == HP_SYM_FUNC && !n->alias_of && plan_is_packaged(n);
 }
 
 bool is_replaced(const struct rule_ctx *c, const struct hp_symbol *o)
 {
-	return o->kind == HP_SYM_FUNC && o->twin && is_packaged(c, o->twin) &&
-	       !is_child_name(o->twin->name);
+	(void)c;
+	return o->kind == HP_SYM_FUNC && !o->alias_of && o->plan == HP_PLAN_REPLACE;
 }
 
 /*
- * Old code that keeps running after the patch: every function the package
- * does not take over.  A removed static function is not kept: only its
- * own unit could call it, and every caller there changed (a caller that
- * still called it would still name it).  A removed global one is: other
- * objects may still call it.
+ * Old code that keeps running after the patch (the plan's LEAVE): every
+ * function the package does not take over.  A removed static function is
+ * not kept (GONE): only its own unit could call it, and every caller
+ * there changed.  A removed global one is: other objects may still call it.
  */
 bool is_kept_function(const struct rule_ctx *c, const struct hp_symbol *o)
 {
-	if (o->kind != HP_SYM_FUNC || c->superseded[o->index])
-		return false;
-	return o->twin || !is_local_sym(o);
-}
-
-const char *package_name(const struct hp_symbol *n)
-{
-	return n->twin && !is_child_name(n->name) ? n->twin->name : n->name;
+	(void)c;
+	return plan_is_kept(o);
 }
 
 const struct hp_dwarf_func *dwarf_func_of(const struct hp_elf *e, const struct hp_symbol *s)
@@ -294,51 +184,6 @@ const char *producer_of(const struct hp_elf *e)
 		if (e->dwarf->cus[i].producer)
 			return e->dwarf->cus[i].producer;
 	return NULL;
-}
-
-/*
- * Relocations that are not references the program follows at run time:
- * DWARF, unwind tables (.eh_frame names every function start), the
- * -fpatchable-function-entry records, notes, and anything not loaded.
- */
-bool is_bookkeeping_sec(const struct hp_section *sec)
-{
-	return !(sec->flags & SHF_ALLOC) || is_debug_sec(sec) || sec->type == SHT_X86_64_UNWIND ||
-	       !strcmp(sec->name, ".eh_frame") || !strcmp(sec->name, "__patchable_function_entries") ||
-	       !strncmp(sec->name, ".note", 5);
-}
-
-/* A diff entry whose new function goes into the package: changed or
- * added, and not only moved __LINE__ values (hpbuild leaves those out
- * unless --include-line-only). */
-static bool change_is_packaged(const struct rule_ctx *c, const struct hp_change *ch)
-{
-	if (!ch->is_func || !ch->new)
-		return false;
-	if (ch->status != HP_CHANGED && ch->status != HP_ADDED)
-		return false;
-	return !ch->line_only || c->include_line_only;
-}
-
-static struct hp_symbol *family_head(struct hp_symbol *s)
-{
-	return s->parent ? s->parent : s;
-}
-
-static void select_packaged(struct rule_ctx *c)
-{
-	bool *head = xcalloc(c->new->nr_symbols ? c->new->nr_symbols : 1, sizeof(bool));
-
-	for (size_t i = 0; i < c->d->nr_changes; i++)
-		if (change_is_packaged(c, &c->d->changes[i]))
-			head[family_head(c->d->changes[i].new)->index] = true;
-	for_each_sym(c->new, n)
-		if (n->kind == HP_SYM_FUNC && head[family_head(n)->index])
-			c->packaged[n->index] = true;
-	for_each_sym(c->new, n)
-		if (c->packaged[n->index] && n->twin)
-			c->superseded[n->twin->index] = true;
-	free(head);
 }
 
 static const char *unit_name(const struct hp_elf *old, const struct hp_elf *new)
@@ -422,18 +267,16 @@ void rules_check_shared_sources(const struct tree_source *tree, size_t nr_tree,
 	}
 }
 
-void rules_check_pair_opts(struct hp_elf *old, struct hp_elf *new, const struct hp_diff *d,
-			   const struct rules_options *opt, struct findings *out)
+void rules_check_pair(const struct hp_pair *p, const struct rules_options *opt, struct findings *out)
 {
 	struct rule_ctx c = {
-		.old = old, .new = new, .d = d, .out = out,
-		.include_line_only = opt && opt->include_line_only,
-		.packaged = xcalloc(new->nr_symbols ? new->nr_symbols : 1, sizeof(bool)),
-		.superseded = xcalloc(old->nr_symbols ? old->nr_symbols : 1, sizeof(bool)),
-		.unit = unit_name(old, new),
+		.old = p->old, .new = p->new, .d = &p->diff, .out = out, .plan = &p->plan,
+		.unit = unit_name(p->old, p->new),
 	};
+	bool *redirected = xcalloc(p->old->nr_symbols ? p->old->nr_symbols : 1, sizeof(bool));
 
-	select_packaged(&c);
+	for_each_sym(p->old, o)
+		redirected[o->index] = o->plan == HP_PLAN_REPLACE;
 	check_existing_data(&c);
 	check_new_tls(&c);
 	check_interface(&c);
@@ -448,15 +291,19 @@ void rules_check_pair_opts(struct hp_elf *old, struct hp_elf *new, const struct 
 	if (opt && opt->static_sources)
 		note_static_sources(&c);
 	check_new_dependencies(&c);
+	check_equivalence(&c, redirected);
 	free(c.sites);
-	free(c.packaged);
-	free(c.superseded);
+	free(redirected);
 }
 
-void rules_check_pair(struct hp_elf *old, struct hp_elf *new, const struct hp_diff *d,
-		      struct findings *out)
+void rules_check_equivalence(const struct hp_pair *p, const bool *redirected, struct findings *out)
 {
-	rules_check_pair_opts(old, new, d, NULL, out);
+	struct rule_ctx c = {
+		.old = p->old, .new = p->new, .d = &p->diff, .out = out, .plan = &p->plan,
+		.unit = unit_name(p->old, p->new),
+	};
+
+	check_equivalence(&c, redirected);
 }
 
 void rules_check_package(const struct hpk *p, struct findings *out)

@@ -4,7 +4,8 @@
  * never return (HP010), and new external dependencies (HP012).
  *
  * A package redirects a replaced function by writing a 5-byte 'jmp rel32'
- * over the first bytes of its OLD code in the running program.  Whether
+ * over the first bytes of its OLD code in the running program (redirect.h
+ * is the one description of that jump, shared with hpapply).  Whether
  * that is safe is decided on the old object's bytes, decoded with
  * capstone: the instructions, not the symbol sizes, say what the jump
  * overwrites and who branches there.
@@ -172,10 +173,10 @@ static void add_site(struct rule_ctx *c, const struct hp_symbol *o, uint64_t sta
  *  - o is at least 5 bytes long: the jump replaces its first bytes;
  *  - o is shorter, but fill follows it in its section: the jump runs into
  *    the fill (noted: hpapply must find the fill in memory too);
- *  - o is at least 2 bytes and 5 bytes of fill precede it: the long jump
- *    goes into the fill, a 2-byte short jump at the entry reaches it (the
- *    layout -fpatchable-function-entry=N,M and ms_hook_prologue make);
- *  - otherwise the jump would overwrite the code after o: HP005.
+ *  - otherwise the jump would overwrite the code after o: HP005.  Fill
+ *    before the entry (-fpatchable-function-entry=N,M, ms_hook_prologue)
+ *    does not help: hpapply has no 2-byte short jump (redirect.h), and
+ *    the finding says so.
  * Example: 'int f(void) { return 0; }' at -O2 is 'xor eax, eax; ret',
  * 3 bytes, alone in .text.f with -ffunction-sections.
  */
@@ -197,10 +198,12 @@ static void decide_site(struct rule_ctx *c, struct decoder *d, const struct hp_s
 		return;
 	}
 	before = fill_before(d, o);
-	if (span >= PATCH_SHORT_JMP_SIZE && before >= PATCH_JMP_SIZE) {
-		add_site(c, o, o->value - PATCH_JMP_SIZE, o->value + PATCH_SHORT_JMP_SIZE);
-		report_sym(c, "HP005", HPK_SEV_NOTE, o,
-			   "only %llu bytes long; the redirect uses the %llu bytes of padding before its entry and a 2-byte jump at it",
+	if (before >= PATCH_JMP_SIZE) {
+		/* room for the long jump before the entry, but hpapply writes
+		 * only the 5-byte jump at the entry (redirect.h): no short jump */
+		add_site(c, o, o->value, o->value + span);
+		report_sym(c, "HP005", HPK_SEV_ERROR, o,
+			   "only %llu bytes long; %llu bytes of padding precede its entry, but the redirect is a 5-byte jump at the entry itself (hpapply writes no 2-byte short jump)",
 			   (unsigned long long)span, (unsigned long long)before);
 		return;
 	}
@@ -265,32 +268,6 @@ static void note_hit(const struct rule_ctx *c, struct site_hit *hits, const stru
 	}
 }
 
-/* Where relocation r points in its target's section; false if nowhere
- * in a section.  A PC-relative field counts from the end of its
- * instruction (insn_end); in data, from the start of its table (jump
- * tables hold 'target - table'). */
-static bool reloc_position(const struct hp_section *sec, const struct hp_reloc *r, uint64_t insn_end,
-			   int64_t *pos)
-{
-	const struct hp_reloc_info *ri = reloc_info(r->type);
-	const struct hp_symbol *s = r->sym;
-
-	if (!s || !s->sec || !is_text_sec(s->sec))
-		return false;
-	*pos = (int64_t)s->value + r->addend;
-	if (ri && ri->pcrel) {
-		if (insn_end)
-			*pos += (int64_t)(insn_end - r->offset);
-		else {
-			uint64_t base = r->offset;
-			for (size_t i = 0; i < sec->nr_anon_bounds && sec->anon_bounds[i] <= r->offset; i++)
-				base = sec->anon_bounds[i];
-			*pos -= (int64_t)(r->offset - base);
-		}
-	}
-	return true;
-}
-
 static void scan_function_branches(struct rule_ctx *c, struct decoder *d, const struct hp_symbol *f,
 				   struct site_hit *hits)
 {
@@ -312,7 +289,7 @@ static void scan_function_branches(struct rule_ctx *c, struct decoder *d, const 
 			int64_t pos;
 
 			had_reloc = true;
-			if (reloc_position(sec, &sec->relocs[ri], iend, &pos) && (s = site_hit(c, sec->relocs[ri].sym->sec, pos)))
+			if (reloc_code_position(sec, &sec->relocs[ri], iend, &pos) && (s = site_hit(c, sec->relocs[ri].sym->sec, pos)))
 				note_hit(c, hits, s, f, sec, pos);
 		}
 		if (!had_reloc && cs_insn_group(d->h, d->insn, CS_GRP_BRANCH_RELATIVE) &&
@@ -331,7 +308,7 @@ static void scan_data_branches(struct rule_ctx *c, const struct hp_section *sec,
 		const struct patch_site *s;
 		int64_t pos;
 
-		if (reloc_position(sec, r, 0, &pos) && (s = site_hit(c, r->sym->sec, pos)))
+		if (reloc_code_position(sec, r, 0, &pos) && (s = site_hit(c, r->sym->sec, pos)))
 			note_hit(c, hits, s, find_symbol_containing(sec, r->offset), sec, pos);
 	}
 }

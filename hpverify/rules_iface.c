@@ -49,7 +49,14 @@ static bool is_branch_field(const struct hp_section *sec, const struct hp_reloc 
 	return b[off - 2] == 0xff && (b[off - 1] == 0x15 || b[off - 1] == 0x25);
 }
 
-/* Mark every function of e whose address some code or data takes. */
+/*
+ * Mark every function of e whose address some code or data takes: a
+ * reference that is not a branch and lands on the function's entry.  A
+ * function's own jump table is not one: its entries point at case labels
+ * inside the function, and only the function itself reads it.
+ * Example: 'switch (op) { case 0: ... case 7: ... }' in a static function
+ * at -O2 (without -fno-jump-tables).
+ */
 static void scan_address_taken(const struct hp_elf *e, bool *taken)
 {
 	for_each_sec(e, sec) {
@@ -57,10 +64,14 @@ static void scan_address_taken(const struct hp_elf *e, bool *taken)
 			continue;
 		sec_for_each_reloc(sec, r) {
 			struct hp_target t;
+			int64_t pos;
 
 			resolve_target(sec, r, &t);
-			if (t.kind == HP_TARGET_SYMBOL && t.sym->kind == HP_SYM_FUNC && !is_branch_field(sec, r))
-				taken[t.sym->index] = true;
+			if (t.kind != HP_TARGET_SYMBOL || t.sym->kind != HP_SYM_FUNC || is_branch_field(sec, r))
+				continue;
+			if (t.sym->sec && reloc_code_position(sec, r, 0, &pos) && pos != (int64_t)t.sym->value)
+				continue;
+			taken[t.sym->index] = true;
 		}
 	}
 }

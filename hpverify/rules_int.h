@@ -2,10 +2,9 @@
  * rules_int.h - what the safety rules share inside hpverify (not an
  * interface for other tools: see rules.h).
  *
- * A rule looks at one object pair through a struct rule_ctx: which new
- * functions go into the package (the same choice hpbuild makes, taken from
- * the diff), which old functions they replace, and which old code keeps
- * running unchanged.  Each rule is one function; each decision inside it is
+ * A rule looks at one object pair through a struct rule_ctx: the diff and
+ * the plan (plan.h), which says which new functions go into the package,
+ * which old functions they replace, and which old code keeps running.  Each rule is one function; each decision inside it is
  * one predicate with its reason.
  */
 #ifndef HP_RULES_INT_H
@@ -16,11 +15,10 @@
 #include "correlate.h"
 #include "dwarf.h"
 #include "elfobj.h"
+#include "plan.h"
+#include "redirect.h"
 
-/* Bytes the redirect writes at the entry of a replaced function (jmp rel32). */
-#define PATCH_JMP_SIZE 5
-/* The short jump at the entry when the long one goes into padding before it. */
-#define PATCH_SHORT_JMP_SIZE 2
+#define PATCH_JMP_SIZE HP_REDIRECT_JMP_SIZE
 
 /* Where the redirect of one replaced (old) function goes: [start, end) of
  * its section, which holds its entry. */
@@ -33,15 +31,13 @@ struct rule_ctx {
 	struct hp_elf *old, *new;
 	const struct hp_diff *d;
 	struct findings *out;
-	bool include_line_only;
-	bool *packaged;      /* by new symbol index: its code goes into the package */
-	bool *superseded;    /* by old symbol index: a packaged function takes its place */
+	const struct hp_plan *plan;
 	const char *unit;    /* source name of the pair, for unit-level findings */
 	struct patch_site *sites;   /* of every replaced function (rules_code.c) */
 	size_t nr_sites;
 };
 
-/* ---- the pair's shape (rules.c) ---- */
+/* ---- the pair's shape: read from the plan (rules.c) ---- */
 
 /* New function n goes into the package. */
 bool is_packaged(const struct rule_ctx *c, const struct hp_symbol *n);
@@ -49,15 +45,11 @@ bool is_packaged(const struct rule_ctx *c, const struct hp_symbol *n);
 bool is_replaced(const struct rule_ctx *c, const struct hp_symbol *o);
 /* Old function o keeps running its old code after the patch. */
 bool is_kept_function(const struct rule_ctx *c, const struct hp_symbol *o);
-/* The name the package gives packaged function n (old name when replaced). */
-const char *package_name(const struct hp_symbol *n);
+#define package_name plan_package_name
 /* DWARF facts of a function symbol ("f.isra.0" -> f), or NULL. */
 const struct hp_dwarf_func *dwarf_func_of(const struct hp_elf *e, const struct hp_symbol *s);
 /* The first DWARF producer string of e, or NULL. */
 const char *producer_of(const struct hp_elf *e);
-/* Sections whose relocations are not program references: debug info,
- * unwind tables, patchable-entry records, notes. */
-bool is_bookkeeping_sec(const struct hp_section *sec);
 
 /* Add a finding; the message is "SYMBOL: " followed by fmt. */
 void report(struct rule_ctx *c, const char *rule, int severity, const char *symbol,
@@ -65,9 +57,6 @@ void report(struct rule_ctx *c, const char *rule, int severity, const char *symb
 	__attribute__((format(printf, 7, 8)));
 void report_sym(struct rule_ctx *c, const char *rule, int severity, const struct hp_symbol *s,
 		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-void findings_add(struct findings *f, const char *rule, int severity, const char *symbol,
-		  const char *file, unsigned line, char *message);
-void findings_add_not_run(struct findings *f, char *why);
 
 /* ---- the rules on an object pair ---- */
 void check_existing_data(struct rule_ctx *c);      /* HP001, HP008 (rules_data.c) */
@@ -85,6 +74,7 @@ const char *unresolved_reloc_why(unsigned type);
 void check_never_returns(struct rule_ctx *c);      /* HP010 (rules_code.c) */
 void check_build_mismatch(struct rule_ctx *c);     /* HP011 (rules_iface.c) */
 void check_new_dependencies(struct rule_ctx *c);   /* HP012 (rules_code.c) */
+void check_equivalence(struct rule_ctx *c, const bool *redirected); /* HP015 (rules_equiv.c) */
 void check_link_time_optimized(struct rule_ctx *c); /* HP013 (rules_iface.c) */
 
 /* The one line (findings.not_run) for pairs without DWARF. */

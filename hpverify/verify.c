@@ -19,10 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "correlate.h"
-#include "diff.h"
 #include "elfobj.h"
 #include "inputs.h"
+#include "pair.h"
 
 const char *verify_severity_name(int severity)
 {
@@ -311,43 +310,47 @@ static void pair_note(struct pair_result *r, char *msg)
 	r->notes[r->nr_notes++] = msg;
 }
 
-static int check_pair(const struct input_pair *ip, struct pair_result *r, struct hp_err *err)
+/* Old symbol o is a function package pkg redirects: a replaced function
+ * of that name, and for a static one, of the unit built from o's file. */
+static bool package_redirects(const struct hpk *pkg, const struct hp_elf *old, const struct hp_symbol *o)
 {
-	struct hp_elf *old, *new;
-	struct hp_diff d;
+	for (uint32_t i = 0; i < pkg->nr_funcs; i++) {
+		const struct hpk_func *f = &pkg->funcs[i];
+		const char *src = f->unit < pkg->nr_units ? pkg->units[f->unit].source : NULL;
 
-	if (!ip->old.data || !ip->new.data) {
-		pair_note(r, xasprintf("%s: only in %s; a hotpatch cannot add or remove a whole object, not checked",
-				       ip->old.data ? ip->old.label : ip->new.label, ip->old.data ? "OLD" : "NEW"));
-		return 0;
+		if (f->kind != HPK_FUNC_REPLACE || !f->name || strcmp(f->name, o->name))
+			continue;
+		if (is_local_sym(o) && src && old->source_name && strcmp(src, old->source_name))
+			continue;
+		return true;
 	}
-	old = elf_open_mem(ip->old.label, ip->old.data, ip->old.size, err);
-	if (!old)
-		return -1;
-	new = elf_open_mem(ip->new.label, ip->new.data, ip->new.size, err);
-	if (!new) {
-		elf_close(old);
-		return -1;
-	}
-	diff_prepare(old);
-	diff_prepare(new);
-	correlate_pair(old, new);
-	diff_objects(old, new, false, &d);
-	rules_check_pair_opts(old, new, &d, &(struct rules_options){ .static_sources = true }, &r->f);
-	r->pairs++;
-	r->tree = xrealloc(r->tree, (r->nr_tree + 1) * sizeof(*r->tree));
-	r->tree[r->nr_tree].source = old->source_name ? xstrdup(old->source_name) : NULL;
-	r->tree[r->nr_tree++].object = xstrdup(ip->name[0] ? ip->name : ip->new.label);
-	diff_free(&d);
-	elf_close(old);
-	elf_close(new);
-	return 0;
+	return false;
 }
 
-int verify_pairs(const char *old_path, const char *new_path, const char *const *allow,
-		 size_t nr_allow, struct pair_result *r, struct hp_err *err)
+/* Every rule with the pair's own plan; or, given a package (arg), the
+ * equivalence check with the functions that package redirects. */
+static void check_rules(struct hp_pair *p, void *arg)
+{
+	const struct hpk *pkg = arg;
+	bool *redirected;
+
+	if (!pkg) {
+		rules_check_pair(p, &(struct rules_options){ .static_sources = true }, &p->findings);
+		return;
+	}
+	redirected = xcalloc(p->old->nr_symbols ? p->old->nr_symbols : 1, sizeof(bool));
+	for_each_sym(p->old, o)
+		redirected[o->index] = o->kind == HP_SYM_FUNC && o->sec && package_redirects(pkg, p->old, o);
+	rules_check_equivalence(p, redirected, &p->findings);
+	free(redirected);
+}
+
+int verify_pairs(const char *old_path, const char *new_path, const struct hpk *pkg,
+		 const char *const *allow, size_t nr_allow, struct pair_result *r, struct hp_err *err)
 {
 	struct input_set in;
+	struct hp_pair *pp;
+	struct pair_options popt = { .plan = { .include_line_only = false } };
 	int ret = 0;
 
 	memset(r, 0, sizeof(*r));
@@ -355,8 +358,30 @@ int verify_pairs(const char *old_path, const char *new_path, const char *const *
 		free_inputs(&in);
 		return -1;
 	}
-	for (size_t i = 0; i < in.nr_pairs && ret == 0; i++)
-		ret = check_pair(&in.pairs[i], r, err);
+	/* the pipeline hpbuild runs, one pair at a time */
+	pp = xcalloc(in.nr_pairs ? in.nr_pairs : 1, sizeof(*pp));
+	for (size_t i = 0; i < in.nr_pairs; i++) {
+		const struct input_pair *ip = &in.pairs[i];
+
+		if (ret == 0) {
+			pairs_prepare(ip, 1, &pp[i], 1, &popt, check_rules, (void *)pkg);
+			if (pp[i].status < 0) {
+				*err = pp[i].err;
+				ret = -1;
+			} else if (pp[i].status > 0) {
+				pair_note(r, xasprintf("%s: only in %s; a hotpatch cannot add or remove a whole object, not checked",
+						       ip->old.data ? ip->old.label : ip->new.label, ip->old.data ? "OLD" : "NEW"));
+			} else {
+				findings_move(&r->f, &pp[i].findings);
+				r->pairs++;
+				r->tree = xrealloc(r->tree, (r->nr_tree + 1) * sizeof(*r->tree));
+				r->tree[r->nr_tree].source = pp[i].old->source_name ? xstrdup(pp[i].old->source_name) : NULL;
+				r->tree[r->nr_tree++].object = xstrdup(ip->name[0] ? ip->name : ip->new.label);
+			}
+		}
+		pair_close(&pp[i]);
+	}
+	free(pp);
 	free_inputs(&in);
 	if (ret < 0)
 		return -1;

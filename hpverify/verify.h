@@ -7,7 +7,8 @@
  *                  the rules the package was built with --allow;
  *   --base OLD     every replaced function's old fingerprint against the
  *                  functions of a build (object, archive or directory);
- *   OLD NEW        every rule on object pairs, without building.
+ *   OLD NEW        every rule on object pairs, without building;
+ *   OLD NEW PKG    the equivalence check (HP015) of a given package.
  */
 #ifndef HP_VERIFY_H
 #define HP_VERIFY_H
@@ -112,11 +113,12 @@ struct pair_result {
 	size_t nr_tree;
 };
 
-/* Every rule on every pair of OLD and NEW (paired as hpbuild pairs them);
+/* Every rule on every pair of OLD and NEW (paired as hpbuild pairs them),
+ * or with pkg, the equivalence check (HP015) of that package on each pair;
  * findings sorted, allowed ones marked; returns the highest severity not
  * allowed (0 when none), or -1 + err. */
-int verify_pairs(const char *old_path, const char *new_path, const char *const *allow,
-		 size_t nr_allow, struct pair_result *r, struct hp_err *err);
+int verify_pairs(const char *old_path, const char *new_path, const struct hpk *pkg,
+		 const char *const *allow, size_t nr_allow, struct pair_result *r, struct hp_err *err);
 void pair_result_free(struct pair_result *r);
 
 #endif

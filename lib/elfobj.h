@@ -62,12 +62,35 @@ enum hp_sym_kind {
 	HP_SYM_ANON,        /* compiler-made label/constant: identity is its content */
 };
 
-/* Where the diff places a symbol; filled by hpdiff's engine. */
+/* Where the diff places a symbol; filled by the diff engine (diff.c). */
 enum hp_status {
 	HP_UNCHANGED = 0,
 	HP_CHANGED,
 	HP_ADDED,
 	HP_REMOVED,
+};
+
+/*
+ * What the package does with a symbol (plan.c decides, plan.h explains).
+ * On a NEW function: LEAVE (unchanged, not in the package), LINE_ONLY
+ * (only __LINE__ moved, left out), REPLACE (in the package; its old twin
+ * is redirected to it), ADD (in the package, entered only from packaged
+ * code).  On an OLD function: LEAVE (keeps running), REPLACE (redirected
+ * at its entry), SUPERSEDED (not redirected; reached only through code the
+ * package replaces), GONE (removed static: nothing can call it).  On a
+ * data object: KEEP (the running program's storage is used by its old
+ * name) or COPY (new: copied into the package when packaged code uses it).
+ */
+enum hp_mark {
+	HP_PLAN_NONE = 0,
+	HP_PLAN_LEAVE,
+	HP_PLAN_LINE_ONLY,
+	HP_PLAN_REPLACE,
+	HP_PLAN_ADD,
+	HP_PLAN_SUPERSEDED,
+	HP_PLAN_GONE,
+	HP_PLAN_KEEP,
+	HP_PLAN_COPY,
 };
 
 struct hp_symbol {
@@ -102,6 +125,17 @@ struct hp_symbol {
 	unsigned line;
 
 	enum hp_status status;
+	/* Set by the diff (diff.c): the only difference from the twin is
+	 * __LINE__ values that moved (lineonly.h). */
+	bool line_only;
+
+	/* The plan (plan.c): what the package does with this symbol, decided
+	 * once per pair and read by the builder, the rules and the check. */
+	enum hp_mark plan;
+	/* Aliases: another function symbol at the same address in the same
+	 * section (plan.c); the first by index is the one the plan marks,
+	 * the others point to it. */
+	struct hp_symbol *alias_of;
 };
 
 struct hp_elf {

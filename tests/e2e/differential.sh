@@ -68,18 +68,12 @@ fixture_list differential.sh driver.c "$list" "$@"
 # Cases the tools get wrong today; the fixture is the right answer
 # (lib/fixture.sh, "cases known to be wrong today").  FIXTURE[:CC] REASON.
 PENDING='
-26-new-function-only     issue 11 case 7: a package that replaces nothing is written; hpapply refuses it
-35-part-split:gcc        issue 11 case 1: open_db and close_db call the old log_msg.part.0 directly after apply
-70-part-direct-call:gcc  issue 11 case 1: open_entry and rename_entry call the old check_name.part.0 directly after apply
 71-asm-slow-path         issue 11 case 2: the slow path is packaged as read-only data: the patched process dies
 74-counter-renamed       issue 11 case 4: the renamed counters restart at zero after apply
-75-alias                 issue 11 case 5: two redirects at one address; --revert refuses
 54-rule-shared-rodata    issue 11 case 9: a changed read-only table is refused (HP008)
 80-anon-writable-data    issue 11 (case 4 class): existing writable data without a symbol is copied fresh; its counts restart (want HP001)
 27-rodata-table          issue 11 case 9: a changed read-only table is refused (HP008)
 20-fptr-table-grows      issue 11 case 9: the grown const handler table is refused (HP001) instead of carried with dispatch
-76-static-jump-table     issue 11 case 6: refused by HP004 (the jump table counts as an address taken)
-77-tiny-function-short-jump:gcc  issue 11 case 8: HP005 accepts a short jump hpapply does not write; hpapply refuses at apply time
 '
 
 # round_over OUT N: OUT has the line "end N", or the process has ended.

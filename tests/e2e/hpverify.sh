@@ -22,6 +22,9 @@
 #  - hpverify OLD NEW runs the rules: exit 0 for the known pair, and for
 #    fixtures/14-data-initializer an error finding of HP001 (existing data
 #    changed), the same in --json and --sarif, exit 1;
+#  - hpverify OLD NEW PKG (the equivalence check) accepts hpbuild's package
+#    for fixtures/35-part-split and refuses one that leaves a direct caller
+#    of the changed log_msg.part.0 running the old code (HP015);
 #  - usage errors and missing files exit 2 with one line.
 # Prints "PASS name" / "FAIL name: why" lines and "hpverify: N passed,
 # M failed"; exit 1 if any failed, 2 on a usage error.  POSIX sh, no python.
@@ -323,6 +326,25 @@ elif ! grep -q '"level": "error"' "$tmp/r.sarif" || ! grep -q '"startLine": [1-9
 	fail "rules-pair" "SARIF result lacks level or location"
 else
 	pass "rules-pair ($ids_json)"
+fi
+
+# ---- the equivalence check of a given package (hpverify OLD NEW PKG) ----
+# fixtures/35-part-split with gcc: the fix is in log_msg.part.0, which
+# unchanged open_db() and close_db() call directly.  hpbuild's own package
+# replaces log_msg.part.0 at its entry: no path into old code (exit 0).  A
+# package for another unit (the known pair's) redirects nothing here: the
+# check names the caller and the function not replaced (HP015, exit 1).
+compile_fixture "$root/fixtures/35-part-split" gcc "$tmp/eq"
+(cd "$tmp/eq" && "$hpbuild" -q -o eq.hpk old.o new.o) >"$tmp/eq.out" 2>&1
+run "$tmp/eq.own" "$tmp/eq.err" "$hpverify" "$tmp/eq/old.o" "$tmp/eq/new.o" "$tmp/eq/eq.hpk"
+rc_own=$rc
+run "$tmp/eq.other" "$tmp/eq.err2" "$hpverify" "$tmp/eq/old.o" "$tmp/eq/new.o" "$pkg"
+if [ $rc_own -ne 0 ]; then
+	fail "equivalence" "hpbuild's package for 35-part-split: exit $rc_own: $(head -n 1 "$tmp/eq.own")"
+elif [ $rc -ne 1 ] || ! grep -q 'error HP015: log_msg.part.0: [a-z_]*() calls log_msg.part.0 directly; log_msg.part.0 is not replaced' "$tmp/eq.other"; then
+	fail "equivalence" "a package that redirects nothing: exit $rc, want HP015 naming the caller of log_msg.part.0: $(head -n 2 "$tmp/eq.other")"
+else
+	pass "equivalence"
 fi
 
 # ---- usage and input errors ----

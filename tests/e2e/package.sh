@@ -58,14 +58,9 @@ fixture_list package.sh old.c "$list" "$@"
 # Cases hpbuild packages wrongly today; the fixture is the right answer
 # (lib/fixture.sh, "cases known to be wrong today").  FIXTURE[:CC] REASON.
 PENDING='
-26-new-function-only     issue 11 case 7: a package that replaces nothing is written (exit 0); hpapply then refuses it
-35-part-split:gcc        issue 11 case 1: log_msg.part.0 is packaged as a new function; callers of the old body keep it
-70-part-direct-call:gcc  issue 11 case 1: check_name.part.0 is packaged as a new function; open_entry and rename_entry keep the old body
 71-asm-slow-path         issue 11 case 2: code without a function symbol is packaged as read-only data
 74-counter-renamed       issue 11 case 4: counters renamed by __COUNTER__ get fresh zero copies; next_ticket is replaced needlessly
-75-alias                 issue 11 case 5: two names at one address become two replacements of that address
 54-rule-shared-rodata    issue 11 case 9: a changed read-only table is refused (HP008) instead of carried with its readers
-76-static-jump-table     issue 11 case 6: the jump table of a static function counts as its address taken (HP004)
 '
 
 # run_tool OUT ERR CMD...: run with a time limit; sets rc.

@@ -50,13 +50,11 @@ fixture_list rules.sh findings "$list" "$@"
 # (lib/fixture.sh, "cases known to be wrong today").  FIXTURE[:CC] REASON.
 PENDING='
 54-rule-shared-rodata  issue 11 case 9: a changed read-only table is refused (HP008) instead of carried with its readers
-72-site-table          issue 11 case 3: a table pointing inside a replaced function is not looked at (HP013 is the proposed rule id)
-76-static-jump-table   issue 11 case 6: the jump table of a static function counts as its address taken (HP004)
 '
 
 # Default severity of a rule when a findings line does not give one.
 rule_severity() {
-	case $1 in HP010) echo warning ;; HP012) echo note ;; *) echo error ;; esac
+	case $1 in HP010|HP013|HP014) echo warning ;; HP012) echo note ;; *) echo error ;; esac
 }
 
 # expected_findings DIR CC OUT BAD: "RULE SYMBOL<TAB>SEVERITY" lines of

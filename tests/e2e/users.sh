@@ -382,8 +382,8 @@ check "9 --explain hp003 (any case): title, hazard, what to do" \
 run "$d/o" "$d/e" "$hpverify" --explain HP999
 check "9 --explain HP999: exit 2, one line" '[ $rc -eq 2 ] && one_line "$d/e"'
 run "$d/o" "$d/e" "$hpverify" --list-rules
-check "9 --list-rules: every rule, HP001 to HP014" \
-	'[ $rc -eq 0 ] && [ "$(wc -l <"$d/o")" -eq 14 ] && grep -q "^HP001  error    existing data changed$" "$d/o"'
+check "9 --list-rules: every rule, HP001 to HP015" \
+	'[ $rc -eq 0 ] && [ "$(wc -l <"$d/o")" -eq 15 ] && grep -q "^HP001  error    existing data changed$" "$d/o"'
 run "$d/o" "$d/e" "$hpbuild" --allow hp011 -o "$tmp/nodwarf/allowed.hpk" "$tmp/nodwarf/gcc/old" "$tmp/nodwarf/clang/new"
 check "9 --allow hp011 (lower case) is accepted and recorded as HP011" \
 	'[ $rc -eq 0 ] && grep -q "error HP011 (allowed)" "$d/e"'

@@ -176,18 +176,17 @@ static const char unrelated_src[] =
 static struct hpk *build_in_memory(const char *old_path, const char *new_path)
 {
 	struct hp_err err = { { 0 } };
-	struct hp_elf *o, *n;
+	struct load_input a = { old_path, NULL, 0, false, false }, c = { new_path, NULL, 0, false, false };
+	struct hp_pair pair;
 	struct pkg_builder b;
-	struct build_options opt = { 0 };
 
-	if (diff_load_pair(old_path, new_path, &o, &n, &err) < 0)
+	if (pair_open(&pair, &a, &c, NULL, &err) < 0)
 		fail_msg("%s", err.msg);
 	builder_init(&b);
-	if (build_add_pair(&b, o, n, "unit.o", old_path, new_path, &opt, &err) < 0)
+	if (build_add_pair(&b, &pair, "unit.o", old_path, new_path, &err) < 0)
 		fail_msg("%s", err.msg);
 	builder_done(&b);
-	elf_close(o);
-	elf_close(n);
+	pair_close(&pair);
 	return b.p;
 }
 

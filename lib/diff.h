@@ -1,8 +1,9 @@
 /*
- * diff.h - hpdiff's engine: which functions and data objects of two builds
+ * diff.h - the diff engine: which functions and data objects of two builds
  * of one translation unit changed, were added or removed, and why.
  *
- * hpbuild and hpverify use it too: a package is the diff made concrete.
+ * hpdiff prints it; the plan (plan.h) decides from it what a package
+ * holds, and hpbuild and hpverify read that plan.
  */
 #ifndef HP_DIFF_H
 #define HP_DIFF_H

@@ -332,6 +332,7 @@ static void compare_functions(struct hp_diff *d, struct hp_symbol *o, struct hp_
 
 		if (o->reloc_hash == n->reloc_hash && is_line_only_change(d->old, o, d->new, n, &delta)) {
 			c->line_only = true;
+			n->line_only = true;
 			add_reason(c, xasprintf("line numbers only (moved %+d)", delta));
 		} else {
 			add_reason(c, xstrdup("code differs"));

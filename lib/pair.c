@@ -1,20 +1,17 @@
 /*
- * parallel.c - per-pair preparation on worker threads (parallel.h).
+ * pair.c - the per-pair pipeline and its worker threads (pair.h).
  *
  * Each worker takes the next pair index from an atomic counter; every
  * library object it touches (Elf handles, Dwarf_Debug, capstone handles,
- * XXH3 states) belongs to that pair alone.  libelf's version is set once by
- * elf_open_mem() before any thread starts (prepare_pairs() does a first
- * call on the main thread).
+ * XXH3 states) belongs to that pair alone.  libelf's version is set once
+ * before any thread starts.
  */
-#include "parallel.h"
+#include "pair.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "correlate.h"
 
 int default_jobs(void)
 {
@@ -22,7 +19,25 @@ int default_jobs(void)
 	return n < 1 ? 1 : n > 64 ? 64 : (int)n;
 }
 
-static void prepare_one(struct prepared_pair *p, const struct rules_options *ropt)
+static void analyse(struct hp_pair *p, const struct pair_options *opt)
+{
+	diff_objects(p->old, p->new, opt && opt->diff_all, &p->diff);
+	plan_pair(&p->plan, p->old, p->new, &p->diff, opt ? &opt->plan : NULL);
+}
+
+int pair_open(struct hp_pair *p, const struct load_input *old, const struct load_input *new,
+	      const struct pair_options *opt, struct hp_err *err)
+{
+	memset(p, 0, sizeof(*p));
+	if (diff_load_two(old, new, &p->old, &p->new, err) < 0) {
+		p->status = -1;
+		return -1;
+	}
+	analyse(p, opt);
+	return 0;
+}
+
+static void prepare_one(struct hp_pair *p, const struct pair_options *opt, pair_hook hook, void *arg)
 {
 	const struct input_pair *ip = p->in;
 
@@ -31,7 +46,7 @@ static void prepare_one(struct prepared_pair *p, const struct rules_options *rop
 		return;
 	}
 	{
-		/* the inputs live until main() frees them, after every pair */
+		/* the inputs live until the caller frees them, after every pair */
 		struct load_input a = { ip->old.label, ip->old.data, ip->old.size, true, ip->old.mapped };
 		struct load_input b = { ip->new.label, ip->new.data, ip->new.size, true, ip->new.mapped };
 
@@ -40,16 +55,19 @@ static void prepare_one(struct prepared_pair *p, const struct rules_options *rop
 			return;
 		}
 	}
-	diff_objects(p->old, p->new, false, &p->diff);
-	rules_check_pair_opts(p->old, p->new, &p->diff, ropt, &p->findings);
+	analyse(p, opt);
+	if (hook)
+		hook(p, arg);
 	p->status = 0;
 }
 
 struct work {
-	struct prepared_pair *out;
+	struct hp_pair *out;
 	size_t n;
 	size_t next;   /* atomic */
-	const struct rules_options *ropt;
+	const struct pair_options *opt;
+	pair_hook hook;
+	void *arg;
 };
 
 static void *worker(void *arg)
@@ -58,14 +76,14 @@ static void *worker(void *arg)
 	size_t i;
 
 	while ((i = __atomic_fetch_add(&w->next, 1, __ATOMIC_RELAXED)) < w->n)
-		prepare_one(&w->out[i], w->ropt);
+		prepare_one(&w->out[i], w->opt, w->hook, w->arg);
 	return NULL;
 }
 
-void prepare_pairs(const struct input_pair *pairs, size_t n, struct prepared_pair *out, int jobs,
-		   const struct rules_options *ropt)
+void pairs_prepare(const struct input_pair *pairs, size_t n, struct hp_pair *out, int jobs,
+		   const struct pair_options *opt, pair_hook hook, void *arg)
 {
-	struct work w = { out, n, 0, ropt };
+	struct work w = { out, n, 0, opt, hook, arg };
 	pthread_t *tids;
 	int started = 0;
 
@@ -85,28 +103,14 @@ void prepare_pairs(const struct input_pair *pairs, size_t n, struct prepared_pai
 	free(tids);
 }
 
-void prepared_pair_free(struct prepared_pair *p)
+void pair_close(struct hp_pair *p)
 {
-	if (p->status == 0)
+	if (p->old && p->new) {
 		diff_free(&p->diff);
+		plan_free(&p->plan);
+	}
 	findings_free(&p->findings);
 	elf_close(p->new);
 	elf_close(p->old);
 	p->old = p->new = NULL;
-}
-
-void findings_move(struct findings *dst, struct findings *src)
-{
-	for (size_t i = 0; i < src->n; i++) {
-		GROW(dst->v, dst->cap, dst->n + 1);
-		dst->v[dst->n++] = src->v[i];
-	}
-	if (src->nr_not_run) {
-		dst->not_run = xrealloc(dst->not_run, (dst->nr_not_run + src->nr_not_run) * sizeof(char *));
-		memcpy(dst->not_run + dst->nr_not_run, src->not_run, src->nr_not_run * sizeof(char *));
-		dst->nr_not_run += src->nr_not_run;
-	}
-	free(src->v);
-	free(src->not_run);
-	memset(src, 0, sizeof(*src));
 }
