@@ -81,6 +81,12 @@ $(DEPS_STAMP):
 	@mkdir -p $(dir $@)
 	@touch $@
 
+# An archive is rebuilt when its list of members changes, not only when a
+# member does: a source moved to another directory must not leave its old
+# object in the archive, where the link would still find it.
+# record_members OBJS FILE rewrites FILE only when the list differs.
+record_members = $(if $(filter-out $(file <$(2)),$(1))$(filter-out $(1),$(file <$(2))),$(shell mkdir -p $(dir $(2)))$(file >$(2),$(1)))
+
 $(BUILD)/obj/lib/%.o: lib/%.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ilib $(DWARF_INC) -c $< -o $@
@@ -89,9 +95,10 @@ $(BUILD)/obj/tests/%.o: tests/%.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(ALL_INCS) -c $< -o $@
 
-$(BUILD)/libhp.a: $(LIB_OBJ)
+$(call record_members,$(LIB_OBJ),$(BUILD)/obj/libhp.members)
+$(BUILD)/libhp.a: $(LIB_OBJ) $(BUILD)/obj/libhp.members
 	@rm -f $@
-	ar rcs $@ $^
+	ar rcs $@ $(filter %.o,$^)
 
 # engine_obj TOOL: its objects but main's.  engine_libs TOOL: the archives
 # it links, in link order (itself, its _USES, lib/).
@@ -102,9 +109,10 @@ define tool_rule
 $(BUILD)/obj/$(1)/%.o: $(1)/%.c $$(DEPS_STAMP)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS_ALL) $(call incs_of,$(1)) -c $$< -o $$@
-$(BUILD)/lib$(1).a: $(call engine_obj,$(1))
+$(call record_members,$(call engine_obj,$(1)),$(BUILD)/obj/lib$(1).members)
+$(BUILD)/lib$(1).a: $(call engine_obj,$(1)) $(BUILD)/obj/lib$(1).members
 	@rm -f $$@
-	ar rcs $$@ $$^
+	ar rcs $$@ $$(filter %.o,$$^)
 $(BUILD)/$(1): $(BUILD)/obj/$(1)/main.o $(call engine_libs,$(1))
 	$$(CC) $$(CFLAGS_ALL) -o $$@ $$< $(call engine_libs,$(1)) $$(LIBS)
 endef
