@@ -11,7 +11,10 @@
  *      file does not break the match, while two functions' 'static int
  *      count' stay apart;
  *   3. several symbols with one key (two constprop clones of one function)
- *      are paired in name order ("#2", "#3" ... added to later ones).
+ *      are paired in name order ("#2", "#3" ... added to later ones);
+ *   4. statics renamed by a numbering the source does not control (a
+ *      macro's __COUNTER__, a generated name) are paired by owner and use:
+ *      see pair_renamed_statics().
  */
 #include "correlate.h"
 
@@ -285,6 +288,139 @@ void correlate_prepare(struct hp_elf *e)
 	locate_in_source(e);
 }
 
+/* ---- level 4: renamed statics, by owner and use ---- */
+
+/* A local object the keys left without a twin. */
+static bool unpaired_local_object(const struct hp_symbol *s)
+{
+	return s && s->kind == HP_SYM_OBJECT && s->bind == STB_LOCAL && !s->twin && s->sec;
+}
+
+/* For each unpaired local object of e (by symbol index), its only user:
+ * the one function whose code refers to it.  NULL when nothing or more
+ * than one symbol refers to it, or data does: such a variable is not one
+ * function's own, and pairing it by its user would be a guess. */
+static const struct hp_symbol **sole_users(const struct hp_elf *e)
+{
+	const struct hp_symbol **user = xcalloc(e->nr_symbols ? e->nr_symbols : 1, sizeof(*user));
+	bool *shared = xcalloc(e->nr_symbols ? e->nr_symbols : 1, sizeof(*shared));
+
+	for_each_sec(e, sec) {
+		if (!(sec->flags & SHF_ALLOC) || is_debug_sec(sec))
+			continue;
+		sec_for_each_reloc(sec, r) {
+			struct hp_target t;
+			const struct hp_symbol *from;
+			size_t i;
+
+			resolve_target(sec, r, &t);
+			if (t.kind != HP_TARGET_SYMBOL || !unpaired_local_object(t.sym))
+				continue;
+			i = t.sym->index;
+			from = find_symbol_containing(sec, r->offset);
+			if (!from || from->kind != HP_SYM_FUNC || (user[i] && user[i] != from))
+				shared[i] = true;
+			else
+				user[i] = from;
+		}
+	}
+	for (size_t i = 0; i < e->nr_symbols; i++)
+		if (shared[i])
+			user[i] = NULL;
+	free(shared);
+	return user;
+}
+
+/* The unpaired local objects function f alone uses, in the order its code
+ * first refers to them (caller frees). */
+static size_t owned_statics(const struct hp_symbol *f, const struct hp_symbol **user,
+			    struct hp_symbol ***out)
+{
+	struct hp_symbol **v = NULL;
+	size_t n = 0, cap = 0;
+
+	sym_for_each_reloc(f, r) {
+		struct hp_target t;
+		bool seen = false;
+
+		resolve_target(f->sec, r, &t);
+		if (t.kind != HP_TARGET_SYMBOL || !unpaired_local_object(t.sym) || user[t.sym->index] != f)
+			continue;
+		for (size_t k = 0; k < n && !seen; k++)
+			seen = v[k] == t.sym;
+		if (!seen) {
+			GROW(v, cap, n + 1);
+			v[n++] = (struct hp_symbol *)t.sym;
+		}
+	}
+	*out = v;
+	return n;
+}
+
+/* The same kind of storage: a renamed counter keeps its size, and stays
+ * zero-initialised (.bss) or initialised, writable or read-only.  Its
+ * initial bytes may differ: that is a change the diff reports. */
+static bool same_storage(const struct hp_symbol *o, const struct hp_symbol *n)
+{
+	return o->size == n->size && o->sec->type == n->sec->type &&
+	       (o->sec->flags & (SHF_WRITE | SHF_TLS)) == (n->sec->flags & (SHF_WRITE | SHF_TLS));
+}
+
+/*
+ * Twin functions that each own the same number of unpaired statics, of the
+ * same storage in the same order of first use, own the same variables: a
+ * COUNT() macro naming 'static int hits_<__COUNTER__>' renames next_ticket()'s
+ * counter hits_0 -> hits_1 when a new COUNT() is added above it, and the
+ * running program's counter must be kept, not re-created at zero.  The new
+ * symbol takes the old one's key and its owner is fingerprinted again, so
+ * an owner whose code did not change stays unchanged.  Counts or storage
+ * that disagree pair nothing: never a guess.
+ */
+static void pair_renamed_statics(struct hp_elf *a, struct hp_elf *b)
+{
+	const struct hp_symbol **ua = NULL, **ub = NULL;
+	bool rekeyed = false;
+
+	for_each_sym(a, f) {
+		struct hp_symbol **lo, **ln;
+		size_t no, nn;
+		bool ok;
+
+		if (f->kind != HP_SYM_FUNC || !f->twin || !f->nr_relocs)
+			continue;
+		if (!ua) {
+			ua = sole_users(a);
+			ub = sole_users(b);
+		}
+		no = owned_statics(f, ua, &lo);
+		nn = no ? owned_statics(f->twin, ub, &ln) : 0;
+		ok = no && no == nn;
+		for (size_t k = 0; ok && k < no; k++)
+			ok = same_storage(lo[k], ln[k]) && lo[k]->key && !find_symbol_by_key(b, lo[k]->key);
+		for (size_t k = 0; ok && k < no; k++) {
+			lo[k]->twin = ln[k];
+			ln[k]->twin = lo[k];
+			free(ln[k]->key);
+			ln[k]->key = xstrdup(lo[k]->key);
+			rekeyed = true;
+		}
+		if (ok)
+			fingerprint_symbol(f->twin);
+		free(lo);
+		if (no)
+			free(ln);
+	}
+	if (rekeyed) {
+		hmap_free(&b->sym_by_key);
+		hmap_init(&b->sym_by_key);
+		for_each_sym(b, s)
+			if (s->key)
+				hmap_put(&b->sym_by_key, s->key, s);
+	}
+	free(ua);
+	free(ub);
+}
+
 void correlate_pair(struct hp_elf *a, struct hp_elf *b)
 {
 	for_each_sym(a, s) {
@@ -298,6 +434,7 @@ void correlate_pair(struct hp_elf *a, struct hp_elf *b)
 			t->twin = s;
 		}
 	}
+	pair_renamed_statics(a, b);
 	for_each_sec(a, sec) {
 		struct hp_section *t = sec->name[0] ? find_section_by_name(b, sec->name) : NULL;
 		if (t) {

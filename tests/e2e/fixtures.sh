@@ -44,7 +44,6 @@ fixture_list fixtures.sh expect "$list" "$@"
 # Cases hpdiff gets wrong today; the fixture is the right answer
 # (lib/fixture.sh, "cases known to be wrong today").  FIXTURE[:CC] REASON.
 PENDING='
-74-counter-renamed  issue 11 case 4: statics are matched by name, so a __COUNTER__ rename shows next_ticket changed and its counter removed and added
 '
 
 # expected_entries DIR CC OUT BAD: write "STATUS KIND NAME<TAB>REASON"
