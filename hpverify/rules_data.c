@@ -134,10 +134,13 @@ static size_t kept_readers(const struct rule_ctx *c, const struct hp_symbol *o, 
 
 /*
  * HP008 instead of HP001: a constant table whose contents changed while
- * unchanged code reads it.  Those readers keep the old copy; a changed
- * function given a new copy would disagree with them.
- * Example: 'static const unsigned char path_class[256]' loses one entry;
- * path_char_class() and path_ok() index it and did not change.
+ * code the package does not replace reads it.  When only functions of
+ * this unit read a static table, the plan carries a new copy and replaces
+ * every reader (is_carried() above); HP008 is what remains: a global table
+ * (other objects may read it) or one whose address is stored in data.
+ * Those readers would keep the old copy while packaged code used the new.
+ * Example: 'const unsigned char path_class[128]' (global) loses one
+ * entry; path_segments() reads it and did not change.
  */
 static bool is_shared_rodata_change(const struct hp_symbol *o, const struct hp_symbol *n)
 {
@@ -159,8 +162,11 @@ static void check_changed_object(struct rule_ctx *c, const struct hp_symbol *o, 
 	nr_readers = is_shared_rodata_change(o, n) ? kept_readers(c, o, &readers) : 0;
 	if (nr_readers)
 		report_sym(c, "HP008", HPK_SEV_ERROR, n,
-			   "read-only data changed (%s) but unchanged code reads it (%s%s); it would keep using the old contents",
-			   why.buf, readers.buf, nr_readers > 3 ? ", ..." : "");
+			   "read-only data changed (%s) but unchanged code reads it (%s%s); it would keep using the old contents%s",
+			   why.buf, readers.buf, nr_readers > 3 ? ", ..." : "",
+			   n->bind != STB_LOCAL ? "; the table is global, so other objects may read it too: make it static "
+						  "to let hpbuild carry a new copy with its readers"
+						: "; its address is stored where the package cannot follow it");
 	else if (is_rodata_sym(o))
 		report_sym(c, "HP001", HPK_SEV_ERROR, n,
 			   "existing read-only object changed (%s); the package refers to the running program's copy, which keeps the old contents",
@@ -173,12 +179,20 @@ static void check_changed_object(struct rule_ctx *c, const struct hp_symbol *o, 
 	sb_free(&readers);
 }
 
+/* The plan ships a new copy of this changed object with every function
+ * that reads it (a read-only table, plan.c carry_changed_table()): the
+ * running copy is not asked to change. */
+static bool is_carried(const struct hp_symbol *n)
+{
+	return n->twin && n->plan == HP_PLAN_COPY;
+}
+
 void check_existing_data(struct rule_ctx *c)
 {
 	for (size_t i = 0; i < c->d->nr_changes; i++) {
 		const struct hp_change *ch = &c->d->changes[i];
 
-		if (!ch->is_func && ch->status == HP_CHANGED && ch->old && ch->new)
+		if (!ch->is_func && ch->status == HP_CHANGED && ch->old && ch->new && !is_carried(ch->new))
 			check_changed_object(c, ch->old, ch->new);
 	}
 }

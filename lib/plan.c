@@ -233,14 +233,14 @@ static bool wanted(struct hp_plan *p, const struct hp_symbol *n)
 	return true;
 }
 
-static void plan_functions(struct hp_plan *p)
+static void plan_functions(struct hp_plan *p, const bool *must)
 {
 	struct hp_elf *old = p->old, *new = p->new;
 	bool *head = xcalloc(new->nr_symbols ? new->nr_symbols : 1, sizeof(bool));
 	bool *target = xcalloc(old->nr_symbols ? old->nr_symbols : 1, sizeof(bool));
 
 	for_each_sym(new, n)
-		if (n->kind == HP_SYM_FUNC && !n->alias_of && wanted(p, n))
+		if (n->kind == HP_SYM_FUNC && !n->alias_of && (must[n->index] || wanted(p, n)))
 			head[family_head(n)->index] = true;
 	for_each_sym(new, n) {
 		if (n->kind != HP_SYM_FUNC || n->alias_of)
@@ -295,7 +295,98 @@ static void plan_functions(struct hp_plan *p)
 	free(target);
 }
 
-static void plan_data(struct hp_plan *p)
+/* ---- data ---- */
+
+/* A table the program never writes: read-only data, or RELRO data
+ * (.data.rel.ro*: a const table of pointers in position-independent code,
+ * written only by the dynamic linker before the program runs). */
+static bool is_readonly_table(const struct hp_symbol *s)
+{
+	return s->kind == HP_SYM_OBJECT && s->sec && s->type != STT_TLS &&
+	       (!strcmp(section_kind(s->sec), "rodata") || !strncmp(s->sec->name, ".data.rel.ro", 12));
+}
+
+/*
+ * The functions of e that refer to object s, into *out (primaries, each
+ * once; caller frees), or false when anything else refers to it: data (a
+ * table of pointers to it), code outside any function symbol.  Debug and
+ * unwind sections do not count.
+ */
+static bool function_readers(const struct hp_elf *e, const struct hp_symbol *s, struct hp_symbol ***out,
+			     size_t *nr)
+{
+	struct hp_symbol **v = NULL;
+	size_t n = 0, cap = 0;
+
+	for_each_sec(e, sec) {
+		if (is_bookkeeping_sec(sec))
+			continue;
+		sec_for_each_reloc(sec, r) {
+			struct hp_target t;
+			struct hp_symbol *from;
+			bool seen = false;
+
+			resolve_target(sec, r, &t);
+			if (t.kind != HP_TARGET_SYMBOL || t.sym != s)
+				continue;
+			from = find_symbol_containing(sec, r->offset);
+			if (!from || from->kind != HP_SYM_FUNC) {
+				free(v);
+				return false;
+			}
+			from = primary(from);
+			for (size_t k = 0; k < n && !seen; k++)
+				seen = v[k] == from;
+			if (!seen) {
+				GROW(v, cap, n + 1);
+				v[n++] = from;
+			}
+		}
+	}
+	*out = v;
+	*nr = n;
+	return true;
+}
+
+/*
+ * A changed read-only table ships as a new copy, and every function that
+ * reads it is replaced (its code may be identical: it is pointed at the
+ * new copy).  That is right only when the package can replace every
+ * reader: the table is local to this unit (another object could read a
+ * global one), and only functions refer to it, in both builds, each old
+ * reader having a twin to be redirected.  Otherwise the table is kept and
+ * HP008/HP001 refuse the change.
+ * Example: 'static const unsigned char path_class[256]' loses one entry;
+ * path_char_class() and path_ok() index it: both are replaced, the
+ * package carries the new table.
+ */
+static void carry_changed_table(const struct hp_plan *p, struct hp_symbol *o, struct hp_symbol *n, bool *must)
+{
+	struct hp_symbol **ro = NULL, **rn = NULL;
+	size_t nro = 0, nrn = 0;
+	bool ok = is_readonly_table(o) && is_readonly_table(n) && o->bind == STB_LOCAL && n->bind == STB_LOCAL &&
+		  fingerprint_differs(o, n);
+
+	ok = ok && function_readers(p->old, o, &ro, &nro);
+	ok = ok && function_readers(p->new, n, &rn, &nrn);
+	for (size_t k = 0; ok && k < nro; k++)
+		ok = ro[k]->twin != NULL;
+	if (ok) {
+		n->plan = HP_PLAN_COPY;
+		for (size_t k = 0; k < nro; k++)
+			must[primary(ro[k]->twin)->index] = true;
+		for (size_t k = 0; k < nrn; k++)
+			must[rn[k]->index] = true;
+	}
+	free(ro);
+	free(rn);
+}
+
+/* Data objects: an object with a twin is the running program's (KEEP),
+ * one without is new (COPY), a changed read-only table may be carried
+ * (carry_changed_table).  'must' (by new symbol) gets the functions that
+ * go into the package because of the data they read. */
+static void plan_data(struct hp_plan *p, bool *must)
 {
 	for_each_sym(p->new, n)
 		if (n->kind == HP_SYM_OBJECT)
@@ -303,6 +394,9 @@ static void plan_data(struct hp_plan *p)
 	for_each_sym(p->old, o)
 		if (o->kind == HP_SYM_OBJECT)
 			o->plan = HP_PLAN_KEEP;
+	for_each_sym(p->new, n)
+		if (n->kind == HP_SYM_OBJECT && n->twin)
+			carry_changed_table(p, n->twin, n, must);
 }
 
 void plan_pair(struct hp_plan *p, struct hp_elf *old, struct hp_elf *new, const struct hp_diff *d,
@@ -316,8 +410,13 @@ void plan_pair(struct hp_plan *p, struct hp_elf *old, struct hp_elf *new, const 
 		p->opt = *opt;
 	find_aliases(old);
 	find_aliases(new);
-	plan_functions(p);
-	plan_data(p);
+	{
+		bool *must = xcalloc(new->nr_symbols ? new->nr_symbols : 1, sizeof(bool));
+
+		plan_data(p, must);
+		plan_functions(p, must);
+		free(must);
+	}
 }
 
 void plan_free(struct hp_plan *p)

@@ -69,10 +69,7 @@ fixture_list differential.sh driver.c "$list" "$@"
 # (lib/fixture.sh, "cases known to be wrong today").  FIXTURE[:CC] REASON.
 PENDING='
 71-asm-slow-path         issue 11 case 2: the slow path is packaged as read-only data: the patched process dies
-54-rule-shared-rodata    issue 11 case 9: a changed read-only table is refused (HP008)
 80-anon-writable-data    issue 11 (case 4 class): existing writable data without a symbol is copied fresh; its counts restart (want HP001)
-27-rodata-table          issue 11 case 9: a changed read-only table is refused (HP008)
-20-fptr-table-grows      issue 11 case 9: the grown const handler table is refused (HP001) instead of carried with dispatch
 '
 
 # round_over OUT N: OUT has the line "end N", or the process has ended.

@@ -59,7 +59,6 @@ fixture_list package.sh old.c "$list" "$@"
 # (lib/fixture.sh, "cases known to be wrong today").  FIXTURE[:CC] REASON.
 PENDING='
 71-asm-slow-path         issue 11 case 2: code without a function symbol is packaged as read-only data
-54-rule-shared-rodata    issue 11 case 9: a changed read-only table is refused (HP008) instead of carried with its readers
 '
 
 # run_tool OUT ERR CMD...: run with a time limit; sets rc.

@@ -49,7 +49,6 @@ fixture_list rules.sh findings "$list" "$@"
 # Cases hpbuild's rules get wrong today; the fixture is the right answer
 # (lib/fixture.sh, "cases known to be wrong today").  FIXTURE[:CC] REASON.
 PENDING='
-54-rule-shared-rodata  issue 11 case 9: a changed read-only table is refused (HP008) instead of carried with its readers
 '
 
 # Default severity of a rule when a findings line does not give one.
