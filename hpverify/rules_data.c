@@ -187,8 +187,30 @@ static bool is_carried(const struct hp_symbol *n)
 	return n->twin && n->plan == HP_PLAN_COPY;
 }
 
+/*
+ * HP001 too: packaged code uses writable data without a symbol that the
+ * running program already has (the plan's anon_state).  hpapply finds the
+ * program's data by name only, and a copy in the package would start from
+ * its initial value, losing the counts the program keeps there.
+ * Example: 'static int weights[4] __asm__(".Lweights")', incremented by
+ * weigh(); weigh() changes.
+ */
+static void check_anon_state(struct rule_ctx *c)
+{
+	for (size_t i = 0; i < c->plan->nr_anon_state; i++) {
+		const struct plan_anon_state *a = &c->plan->anon_state[i];
+
+		report_sym(c, "HP001", HPK_SEV_ERROR, a->user,
+			   "uses writable data without a symbol (%s+0x%llx, %llu bytes) that the running program already has; "
+			   "hpapply cannot find the running copy without a name, and a fresh copy would lose its live value "
+			   "(give the variable a name the symbol table keeps)",
+			   a->sec->name, (unsigned long long)a->start, (unsigned long long)a->len);
+	}
+}
+
 void check_existing_data(struct rule_ctx *c)
 {
+	check_anon_state(c);
 	for (size_t i = 0; i < c->d->nr_changes; i++) {
 		const struct hp_change *ch = &c->d->changes[i];
 

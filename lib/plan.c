@@ -399,6 +399,44 @@ static void plan_data(struct hp_plan *p, bool *must)
 			carry_changed_table(p, n->twin, n, must);
 }
 
+/* Writable anonymous data is live state when its section existed before:
+ * a counter table named only by an asm label (.data..Lweights), clang's
+ * private writable globals. */
+static bool is_existing_anon_state(const struct hp_target *t)
+{
+	const char *k;
+
+	if (t->kind != HP_TARGET_ANON || !t->sec)
+		return false;
+	k = section_kind(t->sec);
+	return t->sec->twin && (!strcmp(k, "data") || !strcmp(k, "bss")) && strncmp(t->sec->name, ".data.rel.ro", 12);
+}
+
+static void plan_anon_state(struct hp_plan *p)
+{
+	size_t cap = 0;
+
+	for_each_sym(p->new, n) {
+		if (n->kind != HP_SYM_FUNC || n->alias_of || !plan_is_packaged(n))
+			continue;
+		sym_for_each_reloc(n, r) {
+			struct hp_target t;
+			bool seen = false;
+
+			resolve_target(n->sec, r, &t);
+			if (!is_existing_anon_state(&t))
+				continue;
+			for (size_t k = 0; k < p->nr_anon_state && !seen; k++)
+				seen = p->anon_state[k].sec == t.sec && p->anon_state[k].start == t.start;
+			if (seen)
+				continue;
+			GROW(p->anon_state, cap, p->nr_anon_state + 1);
+			p->anon_state[p->nr_anon_state++] =
+				(struct plan_anon_state){ .user = n, .sec = t.sec, .start = t.start, .len = t.len };
+		}
+	}
+}
+
 void plan_pair(struct hp_plan *p, struct hp_elf *old, struct hp_elf *new, const struct hp_diff *d,
 	       const struct plan_options *opt)
 {
@@ -417,11 +455,13 @@ void plan_pair(struct hp_plan *p, struct hp_elf *old, struct hp_elf *new, const 
 		plan_functions(p, must);
 		free(must);
 	}
+	plan_anon_state(p);
 }
 
 void plan_free(struct hp_plan *p)
 {
 	free(p->refs);
+	free(p->anon_state);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -58,12 +58,24 @@ struct plan_path {
 	struct plan_ref ref;
 };
 
+/* Writable data without a symbol that packaged code uses and that the
+ * running program already has (its section is in the old object): the
+ * package cannot name the running copy, and a copy would start afresh.
+ * The plan records it; HP001 refuses it. */
+struct plan_anon_state {
+	const struct hp_symbol *user;     /* the packaged (new) function */
+	const struct hp_section *sec;     /* new object's section */
+	uint64_t start, len;
+};
+
 struct hp_plan {
 	struct hp_elf *old, *new;
 	struct plan_options opt;
 	size_t replaced, added, line_only;   /* new functions by plan */
 	struct plan_ref *refs;
 	size_t nr_refs;
+	struct plan_anon_state *anon_state;
+	size_t nr_anon_state;
 };
 
 /* Decide the plan of a prepared, correlated, diffed pair. */

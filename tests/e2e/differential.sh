@@ -69,7 +69,6 @@ fixture_list differential.sh driver.c "$list" "$@"
 # (lib/fixture.sh, "cases known to be wrong today").  FIXTURE[:CC] REASON.
 PENDING='
 71-asm-slow-path         issue 11 case 2: the slow path is packaged as read-only data: the patched process dies
-80-anon-writable-data    issue 11 (case 4 class): existing writable data without a symbol is copied fresh; its counts restart (want HP001)
 '
 
 # round_over OUT N: OUT has the line "end N", or the process has ended.
