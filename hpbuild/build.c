@@ -3,8 +3,9 @@
  *
  * What goes in is the pair's plan (lib/plan.h), decided before this file
  * runs: functions marked REPLACE (with the old name they redirect) and ADD,
- * data objects marked COPY when packaged code uses them; aliases follow
- * the function they alias.  This file only writes that plan down.
+ * data objects marked COPY when packaged code uses them, code without a
+ * symbol that packaged code reaches (as new code); aliases follow the
+ * function they alias.  This file only writes that plan down.
  *
  * References: each relocation of packaged code is resolved (fingerprint.h)
  * and mapped to a package symbol: packaged functions, copied data (new
@@ -63,6 +64,7 @@ struct pair_ctx {
 	uint32_t unit;
 	const char *old_source;   /* STT_FILE of the old object: locals live there */
 	uint32_t *func_sym;       /* new symbol index -> package symbol, packaged functions */
+	uint32_t *anon_sym;       /* plan->anon_code index -> package symbol */
 	const struct hp_plan *plan;
 	struct hp_err *err;
 };
@@ -237,6 +239,20 @@ static uint32_t content_ref(struct pair_ctx *c, const struct hp_target *t)
 	return i;
 }
 
+/* The package function carrying the plan's code region at t (declared
+ * by declare_anon_code()). */
+static uint32_t anon_code_ref(struct pair_ctx *c, const struct hp_target *t)
+{
+	ssize_t k = plan_anon_code_index(c->plan, t->sec, t->start);
+
+	if (k < 0) {
+		hp_err_set(c->err, "%s: code without a symbol at %s+0x%llx is not in the plan; cannot package it",
+			   c->new->path, t->sec->name, (unsigned long long)t->start);
+		return NO_SYM;
+	}
+	return c->anon_sym[k];
+}
+
 static int add_relocs(struct pair_ctx *c, const struct hp_section *sec, const struct hp_reloc *r,
 		      size_t n, uint64_t base, struct hpk_reloc **out, uint32_t *nout)
 {
@@ -251,9 +267,14 @@ static int add_relocs(struct pair_ctx *c, const struct hp_section *sec, const st
 		case HP_TARGET_SYMBOL:
 			si = symbol_ref(c, t.sym);
 			break;
+		case HP_TARGET_ANON:
+			if (is_text_sec(t.sec)) {
+				si = anon_code_ref(c, &t);
+				break;
+			}
+			/* fall through */
 		case HP_TARGET_STRING:
 		case HP_TARGET_CONST:
-		case HP_TARGET_ANON:
 			si = content_ref(c, &t);
 			break;
 		default:
@@ -370,6 +391,73 @@ static void declare_functions(struct pair_ctx *c)
 	}
 }
 
+/* The relocations of sec in [start, end): sec->relocs is sorted by offset. */
+static const struct hp_reloc *relocs_in(const struct hp_section *sec, uint64_t start, uint64_t end, size_t *n)
+{
+	size_t i = 0, j;
+
+	while (i < sec->nr_relocs && sec->relocs[i].offset < start)
+		i++;
+	for (j = i; j < sec->nr_relocs && sec->relocs[j].offset < end; j++)
+		;
+	*n = j - i;
+	return sec->relocs + i;
+}
+
+/* Code without a function symbol that the plan carries (plan.h,
+ * struct plan_anon_code): a new local function of the package, named by
+ * its place in the new object ("<.text.csum_slow+0x0>"), entered only
+ * from packaged code. */
+static void declare_anon_code(struct pair_ctx *c)
+{
+	struct hpk *p = c->b->p;
+
+	c->anon_sym = xcalloc(c->plan->nr_anon_code ? c->plan->nr_anon_code : 1, sizeof(uint32_t));
+	for (size_t k = 0; k < c->plan->nr_anon_code; k++) {
+		const struct plan_anon_code *a = &c->plan->anon_code[k];
+		char *name = xasprintf("<%s+0x%llx>", a->sec->name, (unsigned long long)a->start);
+		struct hpk_func *f;
+		uint32_t fi;
+
+		GROW(p->funcs, c->b->cap_funcs, p->nr_funcs + 1);
+		fi = p->nr_funcs++;
+		f = &p->funcs[fi];
+		memset(f, 0, sizeof(*f));
+		f->name = pkg_str(p, name);
+		f->kind = HPK_FUNC_NEW;
+		f->bind = STB_LOCAL;
+		f->unit = c->unit;
+		f->align = sec_align(a->sec) > 16 ? 16 : sec_align(a->sec);
+		f->code = hpk_own(p, xmalloc(a->len ? a->len : 1));
+		memcpy((uint8_t *)f->code, a->sec->data + a->start, a->len);
+		f->code_size = (uint32_t)a->len;
+		f->sym = add_sym(c->b, NULL, (struct hpk_symbol){
+			.name = f->name, .file = pkg_str(p, c->old_source), .bind = STB_LOCAL, .type = STT_FUNC,
+			.where = HPK_SYM_FUNC, .index = fi, .unit = c->unit });
+		c->anon_sym[k] = f->sym;
+		c->b->stats.added++;
+		c->b->stats.code_bytes += a->len;
+		free(name);
+	}
+}
+
+static int fill_anon_code_relocs(struct pair_ctx *c)
+{
+	struct hpk *p = c->b->p;
+
+	for (size_t k = 0; k < c->plan->nr_anon_code; k++) {
+		const struct plan_anon_code *a = &c->plan->anon_code[k];
+		struct hpk_func *f = &p->funcs[p->syms[c->anon_sym[k]].index];
+		const struct hp_reloc *r;
+		size_t n;
+
+		r = relocs_in(a->sec, a->start, a->start + a->len, &n);
+		if (add_relocs(c, a->sec, r, n, a->start, &f->relocs, &f->nr_relocs) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int fill_function_relocs(struct pair_ctx *c)
 {
 	struct hpk *p = c->b->p;
@@ -432,9 +520,13 @@ int build_add_pair(struct pkg_builder *b, const struct hp_pair *pair, const char
 		c.unit = add_unit(b, old, new, unit_name, old_name, new_name);
 		c.old_source = b->p->units[c.unit].source;
 		declare_functions(&c);
+		declare_anon_code(&c);
 		ret = fill_function_relocs(&c);
+		if (!ret)
+			ret = fill_anon_code_relocs(&c);
 	}
 	free(c.func_sym);
+	free(c.anon_sym);
 	return ret;
 }
 

@@ -437,6 +437,49 @@ static void plan_anon_state(struct hp_plan *p)
 	}
 }
 
+ssize_t plan_anon_code_index(const struct hp_plan *p, const struct hp_section *sec, uint64_t start)
+{
+	for (size_t k = 0; k < p->nr_anon_code; k++)
+		if (p->anon_code[k].sec == sec && p->anon_code[k].start == start)
+			return (ssize_t)k;
+	return -1;
+}
+
+/* Record the anonymous code regions the relocations [r, r + n) of sec
+ * reach (only those in [lo, hi) of sec). */
+static void note_anon_code(struct hp_plan *p, size_t *cap, const struct hp_section *sec, const struct hp_reloc *r,
+			   size_t n, uint64_t lo, uint64_t hi)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct hp_target t;
+
+		if (r[i].offset < lo || r[i].offset >= hi)
+			continue;
+		resolve_target(sec, &r[i], &t);
+		if (t.kind != HP_TARGET_ANON || !t.sec || !is_text_sec(t.sec) ||
+		    plan_anon_code_index(p, t.sec, t.start) >= 0)
+			continue;
+		GROW(p->anon_code, *cap, p->nr_anon_code + 1);
+		p->anon_code[p->nr_anon_code++] = (struct plan_anon_code){ .sec = t.sec, .start = t.start, .len = t.len };
+	}
+}
+
+/* Code without a symbol that packaged functions reach, and what it
+ * reaches in turn (the list grows while it is walked). */
+static void plan_anon_code(struct hp_plan *p)
+{
+	size_t cap = 0;
+
+	for_each_sym(p->new, n)
+		if (n->kind == HP_SYM_FUNC && !n->alias_of && plan_is_packaged(n))
+			note_anon_code(p, &cap, n->sec, n->relocs, n->nr_relocs, n->value, n->value + n->size);
+	for (size_t k = 0; k < p->nr_anon_code; k++) {
+		const struct plan_anon_code a = p->anon_code[k];
+
+		note_anon_code(p, &cap, a.sec, a.sec->relocs, a.sec->nr_relocs, a.start, a.start + a.len);
+	}
+}
+
 void plan_pair(struct hp_plan *p, struct hp_elf *old, struct hp_elf *new, const struct hp_diff *d,
 	       const struct plan_options *opt)
 {
@@ -456,12 +499,14 @@ void plan_pair(struct hp_plan *p, struct hp_elf *old, struct hp_elf *new, const 
 		free(must);
 	}
 	plan_anon_state(p);
+	plan_anon_code(p);
 }
 
 void plan_free(struct hp_plan *p)
 {
 	free(p->refs);
 	free(p->anon_state);
+	free(p->anon_code);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "diff.h"
 #include "elfobj.h"
@@ -68,6 +69,17 @@ struct plan_anon_state {
 	uint64_t start, len;
 };
 
+/* Code without a function symbol that packaged code reaches (a
+ * hand-written asm slow path behind a local label, in its own executable
+ * section): the package carries it as new code, with its relocations,
+ * never as data.  Its old copy is reached only through code the package
+ * replaces: any other user's fingerprint covers the region's bytes, so it
+ * changed and is packaged too. */
+struct plan_anon_code {
+	const struct hp_section *sec;     /* new object's section */
+	uint64_t start, len;
+};
+
 struct hp_plan {
 	struct hp_elf *old, *new;
 	struct plan_options opt;
@@ -76,7 +88,12 @@ struct hp_plan {
 	size_t nr_refs;
 	struct plan_anon_state *anon_state;
 	size_t nr_anon_state;
+	struct plan_anon_code *anon_code;
+	size_t nr_anon_code;
 };
+
+/* The index in p->anon_code of the region of sec starting at start, or -1. */
+ssize_t plan_anon_code_index(const struct hp_plan *p, const struct hp_section *sec, uint64_t start);
 
 /* Decide the plan of a prepared, correlated, diffed pair. */
 void plan_pair(struct hp_plan *p, struct hp_elf *old, struct hp_elf *new, const struct hp_diff *d,

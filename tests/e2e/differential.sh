@@ -68,7 +68,6 @@ fixture_list differential.sh driver.c "$list" "$@"
 # Cases the tools get wrong today; the fixture is the right answer
 # (lib/fixture.sh, "cases known to be wrong today").  FIXTURE[:CC] REASON.
 PENDING='
-71-asm-slow-path         issue 11 case 2: the slow path is packaged as read-only data: the patched process dies
 '
 
 # round_over OUT N: OUT has the line "end N", or the process has ended.

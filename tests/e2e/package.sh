@@ -58,7 +58,6 @@ fixture_list package.sh old.c "$list" "$@"
 # Cases hpbuild packages wrongly today; the fixture is the right answer
 # (lib/fixture.sh, "cases known to be wrong today").  FIXTURE[:CC] REASON.
 PENDING='
-71-asm-slow-path         issue 11 case 2: code without a function symbol is packaged as read-only data
 '
 
 # run_tool OUT ERR CMD...: run with a time limit; sets rc.
