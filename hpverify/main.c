@@ -329,7 +329,7 @@ static int package_sarif(struct package_run *r)
 	int ret;
 
 	if (r->sig_checked && r->sig.status != PKGSIG_OK) {
-		struct vfinding sig = { .rule = "signature", .severity = HPK_SEV_ERROR,
+		struct finding_ref sig = { .rule = "signature", .severity = HPK_SEV_ERROR,
 					.file = r->sig.sig_path, .message = r->sig_err.msg };
 		GROW(all.v, all.cap, all.n + 1);
 		all.v[all.n++] = sig;

@@ -193,32 +193,23 @@ void report_counts_json(struct json *j, const struct pkg_counts *c)
 
 void report_findings_text(FILE *out, const char *indent, const struct vfindings *v)
 {
-	for (size_t i = 0; i < v->n; i++) {
-		const struct vfinding *x = &v->v[i];
+	struct strbuf sb;
 
-		fprintf(out, "%s%s:%u: %s %s%s: %s\n", indent, or_none(x->file, "?"), x->line,
-			verify_severity_name(x->severity), or_none(x->rule, "?"), x->allowed ? " (allowed)" : "",
-			or_none(x->message, "(no message)"));
+	sb_init(&sb);
+	for (size_t i = 0; i < v->n; i++) {
+		sb.len = 0;
+		finding_ref_text(&v->v[i], &sb);
+		fprintf(out, "%s%.*s\n", indent, (int)sb.len, sb.buf);
 	}
+	sb_free(&sb);
 }
 
 void report_findings_json(struct json *j, const char *key, const struct vfindings *v)
 {
 	json_key(j, key);
 	json_begin_array(j);
-	for (size_t i = 0; i < v->n; i++) {
-		const struct vfinding *x = &v->v[i];
-
-		json_begin_object(j);
-		json_kv_string(j, "id", x->rule);
-		json_kv_string(j, "severity", verify_severity_name(x->severity));
-		json_kv_string(j, "symbol", x->symbol);
-		json_kv_string(j, "file", x->file);
-		json_kv_uint(j, "line", x->line);
-		json_kv_string(j, "message", x->message);
-		json_kv_bool(j, "allowed", x->allowed);
-		json_end_object(j);
-	}
+	for (size_t i = 0; i < v->n; i++)
+		finding_ref_json(j, &v->v[i]);
 	json_end_array(j);
 }
 
@@ -298,7 +289,7 @@ static void sarif_rules(struct json *j)
 		text_object(j, "help", r[i].instead);
 		json_key(j, "defaultConfiguration");
 		json_begin_object(j);
-		json_kv_string(j, "level", verify_severity_name(r[i].severity));
+		json_kv_string(j, "level", severity_name(r[i].severity));
 		json_end_object(j);
 		json_end_object(j);
 	}
@@ -316,7 +307,7 @@ static int rule_index(const char *id)
 	return -1;
 }
 
-static void sarif_location(struct json *j, const struct vfinding *x)
+static void sarif_location(struct json *j, const struct finding_ref *x)
 {
 	json_key(j, "locations");
 	json_begin_array(j);
@@ -353,7 +344,7 @@ static void sarif_location(struct json *j, const struct vfinding *x)
 	json_end_array(j);
 }
 
-static void sarif_result(struct json *j, const struct vfinding *x)
+static void sarif_result(struct json *j, const struct finding_ref *x)
 {
 	int idx = rule_index(x->rule);
 
@@ -361,7 +352,7 @@ static void sarif_result(struct json *j, const struct vfinding *x)
 	json_kv_string(j, "ruleId", x->rule ? x->rule : "?");
 	if (idx >= 0)
 		json_kv_uint(j, "ruleIndex", (uint64_t)idx);
-	json_kv_string(j, "level", verify_severity_name(x->severity));
+	json_kv_string(j, "level", severity_name(x->severity));
 	text_object(j, "message", x->message);
 	sarif_location(j, x);
 	if (x->allowed) {

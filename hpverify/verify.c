@@ -23,14 +23,9 @@
 #include "inputs.h"
 #include "pair.h"
 
-const char *verify_severity_name(int severity)
-{
-	return severity == HPK_SEV_ERROR ? "error" : severity == HPK_SEV_WARNING ? "warning" : "note";
-}
-
 /* ---- findings as reported ---- */
 
-static void vfindings_push(struct vfindings *out, struct vfinding f)
+static void vfindings_push(struct vfindings *out, struct finding_ref f)
 {
 	GROW(out->v, out->cap, out->n + 1);
 	out->v[out->n++] = f;
@@ -41,7 +36,7 @@ void vfindings_add_package(struct vfindings *out, const struct hpk *p)
 	for (uint32_t i = 0; i < p->nr_findings; i++) {
 		const struct hpk_finding *x = &p->findings[i];
 
-		vfindings_push(out, (struct vfinding){
+		vfindings_push(out, (struct finding_ref){
 			.rule = x->rule, .severity = x->severity, .symbol = x->symbol,
 			.file = x->file, .line = x->line, .message = x->message,
 			.allowed = x->overridden });
@@ -53,7 +48,7 @@ void vfindings_add_rules(struct vfindings *out, const struct findings *f)
 	for (size_t i = 0; i < f->n; i++) {
 		const struct finding *x = &f->v[i];
 
-		vfindings_push(out, (struct vfinding){
+		vfindings_push(out, (struct finding_ref){
 			.rule = x->rule, .severity = x->severity, .symbol = x->symbol,
 			.file = x->file, .line = x->line, .message = x->message,
 			.allowed = x->overridden });
@@ -65,7 +60,7 @@ static bool same_str(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
-static bool same_finding(const struct vfinding *a, const struct vfinding *b)
+static bool same_finding(const struct finding_ref *a, const struct finding_ref *b)
 {
 	return same_str(a->rule, b->rule) && same_str(a->symbol, b->symbol) &&
 	       same_str(a->file, b->file) && a->line == b->line && same_str(a->message, b->message);

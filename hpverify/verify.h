@@ -21,19 +21,11 @@
 #include "rules.h"
 #include "util.h"
 
-/* A finding as reported: recorded in the package by hpbuild, or found now.
- * Strings point into the package or the struct findings they came from. */
-struct vfinding {
-	const char *rule;
-	int severity;            /* HPK_SEV_* */
-	const char *symbol, *file;
-	unsigned line;
-	const char *message;
-	bool allowed;
-};
-
+/* Findings as reported: recorded in the package by hpbuild, or found now
+ * (lib/finding.h, struct finding_ref: strings point into the package or
+ * the struct findings they came from). */
 struct vfindings {
-	struct vfinding *v;
+	struct finding_ref *v;
 	size_t n, cap;
 };
 
@@ -44,7 +36,6 @@ void vfindings_add_rules(struct vfindings *out, const struct findings *f);
 void vfindings_merge(struct vfindings *out, const struct vfindings *recorded,
 		     const struct vfindings *found);
 void vfindings_free(struct vfindings *v);
-const char *verify_severity_name(int severity);   /* "error", "warning", "note" */
 
 /* The rules a package was built to allow: the rule ids of its recorded
  * findings marked allowed (hpbuild --allow records exactly those). */

@@ -150,10 +150,37 @@ static const char *or_none(const char *s, const char *none)
 	return s && s[0] ? s : none;
 }
 
-void finding_text(const struct finding *x, struct strbuf *sb)
+struct finding_ref finding_ref_of(const struct finding *x)
+{
+	return (struct finding_ref){ .rule = x->rule, .severity = x->severity, .symbol = x->symbol,
+				     .file = x->file, .line = x->line, .message = x->message,
+				     .allowed = x->overridden };
+}
+
+void finding_ref_text(const struct finding_ref *x, struct strbuf *sb)
 {
 	sb_addf(sb, "%s:%u: %s %s%s: %s", or_none(x->file, "?"), x->line, severity_name(x->severity),
-		or_none(x->rule, "?"), x->overridden ? " (allowed)" : "", or_none(x->message, "(no message)"));
+		or_none(x->rule, "?"), x->allowed ? " (allowed)" : "", or_none(x->message, "(no message)"));
+}
+
+void finding_ref_json(struct json *j, const struct finding_ref *x)
+{
+	json_begin_object(j);
+	json_kv_string(j, "id", x->rule);
+	json_kv_string(j, "severity", severity_name(x->severity));
+	json_kv_string(j, "symbol", x->symbol);
+	json_kv_string(j, "file", x->file);
+	json_kv_uint(j, "line", x->line);
+	json_kv_string(j, "message", x->message);
+	json_kv_bool(j, "allowed", x->allowed);
+	json_end_object(j);
+}
+
+void finding_text(const struct finding *x, struct strbuf *sb)
+{
+	struct finding_ref r = finding_ref_of(x);
+
+	finding_ref_text(&r, sb);
 }
 
 void findings_json(struct json *j, const char *key, const struct finding *v, size_t n)
@@ -161,17 +188,9 @@ void findings_json(struct json *j, const char *key, const struct finding *v, siz
 	json_key(j, key);
 	json_begin_array(j);
 	for (size_t i = 0; i < n; i++) {
-		const struct finding *x = &v[i];
+		struct finding_ref r = finding_ref_of(&v[i]);
 
-		json_begin_object(j);
-		json_kv_string(j, "id", x->rule);
-		json_kv_string(j, "severity", severity_name(x->severity));
-		json_kv_string(j, "symbol", x->symbol);
-		json_kv_string(j, "file", x->file);
-		json_kv_uint(j, "line", x->line);
-		json_kv_string(j, "message", x->message);
-		json_kv_bool(j, "allowed", x->overridden);
-		json_end_object(j);
+		finding_ref_json(j, &r);
 	}
 	json_end_array(j);
 }

@@ -49,9 +49,25 @@ int findings_apply_allow(struct findings *f, const char *const *allow, size_t nr
 void findings_sort(struct findings *f);
 void findings_free(struct findings *f);
 
+/* A finding's fields, borrowed: from a struct finding, or from a package's
+ * recorded findings (hpverify).  The one text printer and the one JSON
+ * writer take this. */
+struct finding_ref {
+	const char *rule;
+	int severity;            /* HPK_SEV_* */
+	const char *symbol, *file;
+	unsigned line;
+	const char *message;
+	bool allowed;
+};
+
 /* "error", "warning", "note" */
 const char *severity_name(int severity);
+struct finding_ref finding_ref_of(const struct finding *x);
 /* The text line (no newline), appended to sb. */
+void finding_ref_text(const struct finding_ref *x, struct strbuf *sb);
+/* One JSON object. */
+void finding_ref_json(struct json *j, const struct finding_ref *x);
 void finding_text(const struct finding *x, struct strbuf *sb);
 /* key: [ finding objects ] */
 void findings_json(struct json *j, const char *key, const struct finding *v, size_t n);

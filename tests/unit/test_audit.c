@@ -284,9 +284,9 @@ static void test_base_static_in_right_unit(void **state)
 
 static void test_findings_merge_and_sarif(void **state)
 {
-	struct vfinding rec = { .rule = "HP001", .severity = HPK_SEV_ERROR, .symbol = "limit",
+	struct finding_ref rec = { .rule = "HP001", .severity = HPK_SEV_ERROR, .symbol = "limit",
 				.file = "a.c", .line = 3, .message = "limit changed", .allowed = true };
-	struct vfinding again = rec, other = rec;
+	struct finding_ref again = rec, other = rec;
 	struct vfindings recorded = { 0 }, found = { 0 }, all = { 0 };
 	char *doc;
 
@@ -298,7 +298,7 @@ static void test_findings_merge_and_sarif(void **state)
 	recorded.v = &rec;
 	recorded.n = 1;
 	{
-		struct vfinding v[2] = { again, other };
+		struct finding_ref v[2] = { again, other };
 		found.v = v;
 		found.n = 2;
 		vfindings_merge(&all, &recorded, &found);
