@@ -87,8 +87,10 @@ for k in a b; do
 done
 cp "$tmp/a.pub" "$tmp/keys/release.pub"
 cp "$tmp/b.pub" "$tmp/other/other.pub"
-# the key id minisign prints in the public key's comment
+# the key id minisign prints in the public key's comment, which drops
+# leading zeros ("B0EAF0BDC7FA710"); the tools print all 16 digits
 key_a=$(sed -n '1s/.* //p' "$tmp/a.pub")
+while [ ${#key_a} -lt 16 ]; do key_a=0$key_a; done
 
 # hpkmut (tamper case) against the build's library, as hpverify.sh builds it
 san=
