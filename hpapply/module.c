@@ -296,36 +296,11 @@ static bool elf_has_symtab(Elf *e)
 	return false;
 }
 
-/* The NT_GNU_BUILD_ID note's bytes, or 0. */
-static size_t build_id(Elf *e, uint8_t *out, size_t max)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-
-	while ((scn = elf_nextscn(e, scn))) {
-		Elf_Data *d;
-		GElf_Nhdr nh;
-		size_t off = 0, name_off, desc_off;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(d = elf_getdata(scn, NULL)))
-			continue;
-		while ((off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
-			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-			    !memcmp((const char *)d->d_buf + name_off, "GNU", 4)) {
-				size_t n = nh.n_descsz < max ? nh.n_descsz : max;
-				memcpy(out, (const uint8_t *)d->d_buf + desc_off, n);
-				return n;
-			}
-		}
-	}
-	return 0;
-}
-
 /* A --symbols file for mod: same build id, or (no build ids) same name. */
 static int find_symbol_file(struct module_set *set, struct module *mod, struct hp_err *err)
 {
 	uint8_t id[64], other[64];
-	size_t nid = build_id(mod->elf, id, sizeof(id));
+	size_t nid = elf_build_id(mod->elf, id, sizeof(id));
 
 	for (size_t i = 0; i < set->nr_symbol_files; i++) {
 		const char *path = set->symbol_files[i];
@@ -343,7 +318,7 @@ static int find_symbol_file(struct module_set *set, struct module *mod, struct h
 			return hp_err_set(err, "%s: not an ELF file (--symbols wants an unstripped copy or a debug file)",
 					  path);
 		}
-		n = build_id(e, other, sizeof(other));
+		n = elf_build_id(e, other, sizeof(other));
 		if (elf_has_symtab(e) && ((nid && n == nid && !memcmp(id, other, n)) ||
 					  (!nid && !n && !strcmp(path_tail(path), path_tail(mod->path))))) {
 			mod->sym_fd = fd;
@@ -436,17 +411,6 @@ int64_t modsym_tpoff(const struct module *exe, const struct modsym *s)
 	uint64_t off = ((exe->tls_size - firstbyte + align - 1) & ~(align - 1)) + firstbyte;
 
 	return (int64_t)s->value - (int64_t)off;
-}
-
-bool same_source_file(const char *a, const char *b)
-{
-	if (!a || !b)
-		return false;
-	if (!strcmp(a, b))
-		return true;
-	if (strchr(a, '/') && strchr(b, '/'))
-		return false;
-	return !strcmp(path_tail(a), path_tail(b));
 }
 
 /* Local to its translation unit.  A hidden global is global in its

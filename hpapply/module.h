@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "modfile.h"
 #include "procmaps.h"
 #include "util.h"
 
@@ -99,10 +100,6 @@ uint64_t modsym_addr(const struct module *mod, const struct modsym *s);
  * main executable, whose TLS block is the first of the static TLS, right
  * below the thread pointer (as ld computes local-exec offsets). */
 int64_t modsym_tpoff(const struct module *exe, const struct modsym *s);
-
-/* Same source file: equal, or equal file names when one side has no
- * directory (a unit compiled as "src/x.c" and named "x.c" elsewhere). */
-bool same_source_file(const char *a, const char *b);
 
 /*
  * Defined symbols called name: if local, the STB_LOCAL ones of source file

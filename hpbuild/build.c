@@ -93,6 +93,46 @@ static bool packaged(const struct hp_symbol *n)
 
 /* ---- package symbols for references ---- */
 
+static void masked_ranges(const struct hp_symbol *o, struct hpk_range **out, uint32_t *nout);
+static uint32_t sec_align(const struct hp_section *sec);
+
+/* What static prog of the old object is, for finding it by content: code,
+ * read-only data, or writable data (whose bytes are no identity). */
+static uint8_t static_kind(const struct hp_symbol *prog)
+{
+	const char *k = section_kind(prog->sec);
+
+	if (prog->kind == HP_SYM_FUNC)
+		return HPK_STATIC_FUNC;
+	return !strcmp(k, "rodata") ? HPK_STATIC_RODATA : HPK_STATIC_DATA;
+}
+
+/* The old object's fingerprint of static prog, package symbol si: its
+ * bytes with what the linker rewrites masked (as a replaced function's
+ * old_hash).  Symbols are added in increasing order, so the statics stay
+ * sorted by symbol. */
+static void add_static_fingerprint(struct pair_ctx *c, const struct hp_symbol *prog, uint32_t si)
+{
+	struct hpk *p = c->b->p;
+	struct hpk_static *st;
+
+	if (!c->b->fingerprint_statics || !prog->sec || prog->type == STT_TLS)
+		return;
+	GROW(p->statics, c->b->cap_statics, p->nr_statics + 1);
+	st = &p->statics[p->nr_statics++];
+	memset(st, 0, sizeof(*st));
+	st->sym = si;
+	st->kind = static_kind(prog);
+	st->align = sec_align(prog->sec);
+	st->size = (uint32_t)prog->size;
+	if (st->kind != HPK_STATIC_DATA && sym_data(prog)) {
+		masked_ranges(prog, &st->masks, &st->nr_masks);
+		st->hash = hpk_masked_hash(sym_data(prog), st->size, st->masks, st->nr_masks);
+	} else {
+		st->kind = HPK_STATIC_DATA;
+	}
+}
+
 static uint32_t extern_sym(struct pair_ctx *c, const struct hp_symbol *s)
 {
 	/* the running program knows the symbol by its old name */
@@ -112,6 +152,8 @@ static uint32_t extern_sym(struct pair_ctx *c, const struct hp_symbol *s)
 		};
 		i = add_sym(c->b, key, ps);
 		c->b->stats.externs++;
+		if (local && s->twin)
+			add_static_fingerprint(c, prog, i);
 	}
 	free(key);
 	return i;
@@ -286,12 +328,13 @@ static int cmp_range(const void *a, const void *b)
 	return (x->start > y->start) - (x->start < y->start);
 }
 
-/* Bytes of the old function the linker rewrote: relocated fields and the
- * opcodes relaxations may change (reloc_mask_range), sorted and merged. */
-static void old_fingerprint(struct hpk_func *f, const struct hp_symbol *o)
+/* Bytes of an old function or object the linker rewrote: relocated
+ * fields and the opcodes relaxations may change (reloc_mask_range), sorted
+ * and merged. */
+static void masked_ranges(const struct hp_symbol *o, struct hpk_range **out, uint32_t *nout)
 {
 	struct hpk_range *m = xcalloc(o->nr_relocs ? o->nr_relocs : 1, sizeof(*m));
-	uint32_t n = 0;
+	uint32_t n = 0, w = 0;
 
 	sym_for_each_reloc(o, r) {
 		uint64_t s, e;
@@ -301,23 +344,24 @@ static void old_fingerprint(struct hpk_func *f, const struct hp_symbol *o)
 			m[n++] = (struct hpk_range){ (uint32_t)(s - o->value), (uint32_t)(e - s) };
 	}
 	qsort(m, n, sizeof(*m), cmp_range);
-	{
-		uint32_t w = 0;
-		for (uint32_t i = 0; i < n; i++) {
-			if (w && m[i].start <= m[w - 1].start + m[w - 1].len) {
-				uint32_t end = m[i].start + m[i].len;
-				if (end > m[w - 1].start + m[w - 1].len)
-					m[w - 1].len = end - m[w - 1].start;
-			} else {
-				m[w++] = m[i];
-			}
+	for (uint32_t i = 0; i < n; i++) {
+		if (w && m[i].start <= m[w - 1].start + m[w - 1].len) {
+			uint32_t end = m[i].start + m[i].len;
+			if (end > m[w - 1].start + m[w - 1].len)
+				m[w - 1].len = end - m[w - 1].start;
+		} else {
+			m[w++] = m[i];
 		}
-		n = w;
 	}
+	*out = m;
+	*nout = w;
+}
+
+static void old_fingerprint(struct hpk_func *f, const struct hp_symbol *o)
+{
 	f->old_size = (uint32_t)o->size;
-	f->old_masks = m;
-	f->nr_old_masks = n;
-	f->old_hash = hpk_masked_hash(sym_data(o), (uint32_t)o->size, m, n);
+	masked_ranges(o, &f->old_masks, &f->nr_old_masks);
+	f->old_hash = hpk_masked_hash(sym_data(o), (uint32_t)o->size, f->old_masks, f->nr_old_masks);
 }
 
 static uint32_t func_align(const struct hp_symbol *s)

@@ -32,6 +32,10 @@ struct pkg_builder {
 	size_t cap_units, cap_syms, cap_funcs, cap_data, cap_findings;
 	struct hmap dedupe;       /* identity key -> package symbol index + 1 */
 	struct build_stats stats;
+	/* hpbuild --base: store a fingerprint of each static the package
+	 * refers to, so that hpapply can find it in a stripped module */
+	bool fingerprint_statics;
+	size_t cap_statics;
 };
 
 void builder_init(struct pkg_builder *b);
