@@ -121,6 +121,7 @@ void modules_free(struct module_set *set)
 		module_unload(&set->v[i]);
 		free(set->v[i].path);
 		free(set->v[i].load_error);
+		free(set->v[i].debug_file);
 	}
 	free(set->v);
 	memset(set, 0, sizeof(*set));
@@ -332,6 +333,45 @@ static int find_symbol_file(struct module_set *set, struct module *mod, struct h
 	return 0;
 }
 
+/* Open path as mod's symbol file if it is an ELF file with a symbol table
+ * and mod's build-id (n bytes of id): true when taken. */
+static bool take_symbol_file(struct module *mod, const char *path, const uint8_t *id, size_t nid)
+{
+	uint8_t other[64];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf *e;
+
+	if (fd < 0)
+		return false;
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (e && elf_kind(e) == ELF_K_ELF && elf_has_symtab(e) &&
+	    elf_build_id(e, other, sizeof(other)) == nid && !memcmp(id, other, nid)) {
+		mod->sym_fd = fd;
+		mod->sym_elf = e;
+		return true;
+	}
+	if (e)
+		elf_end(e);
+	close(fd);
+	return false;
+}
+
+/* The debug file of mod's build-id under the debug directory, the way
+ * gdb and the distributions' -dbgsym packages lay them out. */
+static void find_debug_file(struct module_set *set, struct module *mod)
+{
+	uint8_t id[64];
+	size_t nid = elf_build_id(mod->elf, id, sizeof(id));
+	char *path = set->debug_dir ? modfile_debug_path(set->debug_dir, id, nid) : NULL;
+
+	if (path && take_symbol_file(mod, path, id, nid)) {
+		mod->debug_file = path;
+		mod->symbols_from = path;
+		return;
+	}
+	free(path);
+}
+
 static int load_elf(struct module_set *set, struct module *mod, struct hp_err *err)
 {
 	GElf_Ehdr eh;
@@ -350,6 +390,8 @@ static int load_elf(struct module_set *set, struct module *mod, struct hp_err *e
 		return -1;
 	if (!elf_has_symtab(mod->elf) && set->nr_symbol_files && find_symbol_file(set, mod, err) < 0)
 		return -1;
+	if (!elf_has_symtab(mod->elf) && !mod->sym_elf)
+		find_debug_file(set, mod);
 	read_symbols(mod, mod->sym_elf ? mod->sym_elf : mod->elf, true, false, &cap);
 	read_symbols(mod, mod->elf, false, true, &cap);
 	for (size_t i = 0; i < mod->nr_syms; i++)

@@ -7,7 +7,9 @@
  * translation unit: in a linked file, the locals of one unit follow the
  * STT_FILE symbol naming its source) and from its .dynsym (what it exports,
  * with symbol versions).  --symbols supplies an unstripped copy or a debug
- * file for a module whose own file has no .symtab.
+ * file for a module whose own file has no .symtab; without one, the debug
+ * file of its build-id in the debug directory is used, where the
+ * distributions install them: DIR/.build-id/XX/YYYY.debug.
  *
  * Files are read through /proc/PID/map_files, which is the file the process
  * really mapped even when the path now names another file (an upgrade) or
@@ -53,7 +55,8 @@ struct module {
 	uint64_t lo, hi;         /* PT_LOAD extent in the process */
 	uint64_t exec_end;       /* end of its last executable segment (0: none) */
 	bool has_symtab;         /* its own file or a --symbols file had .symtab */
-	const char *symbols_from;/* the --symbols file used, or NULL */
+	const char *symbols_from;/* the --symbols or debug file used, or NULL */
+	char *debug_file;        /* the debug directory's file used (owned), or NULL */
 	struct modsym *syms;
 	size_t nr_syms;
 	struct hmap by_name;
@@ -72,6 +75,7 @@ struct module_set {
 	size_t n;
 	const char *const *symbol_files;   /* --symbols FILE..., not owned */
 	size_t nr_symbol_files;
+	const char *debug_dir;             /* --debug-dir (default /usr/lib/debug), or NULL */
 };
 
 /* List the mapped ELF files (nothing is read yet). */

@@ -352,7 +352,8 @@ static const struct modsym *find_global(struct module_set *set, struct module *m
 static const char *debug_advice(const struct module *mod)
 {
 	(void)mod;
-	return "give the module's debug file (--symbols FILE), or check the package against the module "
+	return "install the module's debug file (/usr/lib/debug/.build-id/XX/YYYY.debug, or "
+	       "hpapply --debug-dir DIR, or --symbols FILE), or check the package against the module "
 	       "with hpbuild --base MODULE before deploying it";
 }
 
