@@ -367,7 +367,7 @@ static int resolve_static_by_content(struct module *mod, const struct modfile *m
 {
 	const struct hpk_symbol *ps = &p->syms[si];
 	const struct hpk_static *st = hpk_static_of(p, si);
-	const char *file = ps->file ? ps->file : "?";
+	const char *file = ps->file ? ps->file : "a hidden global";
 	uint64_t found[8];
 	size_t n;
 
@@ -499,6 +499,16 @@ static int resolve_symbols(struct module_set *set, const struct hpk *p, struct r
 			continue;
 		}
 		s = find_global(set, r->mod, ps->name, &owner);
+		if (!s && !r->mod->has_symtab && hpk_static_of(p, i)) {
+			/* a hidden global of a stripped module (the linker made
+			 * it local, strip removed it): by content, as a static */
+			if (!mf->elf && modfile_from_elf(r->mod->elf, r->mod->path, mf, err) < 0)
+				return HP_EXIT_ERROR;
+			st = resolve_static_by_content(r->mod, mf, p, i, &r->ext[i], err);
+			if (st != HP_EXIT_OK)
+				return st;
+			continue;
+		}
 		if (!s && ps->bind == STB_WEAK)
 			continue;   /* an undefined weak symbol is 0, as the linker makes it */
 		if (!s) {

@@ -21,6 +21,8 @@
 #include "correlate.h"
 #include "dwarf.h"
 #include "fingerprint.h"
+#include "inputs.h"
+#include "modfile.h"
 #include "plan.h"
 #include "reloc.h"
 
@@ -111,14 +113,12 @@ static uint8_t static_kind(const struct hp_symbol *prog)
  * bytes with what the linker rewrites masked (as a replaced function's
  * old_hash).  Symbols are added in increasing order, so the statics stay
  * sorted by symbol. */
-static void add_static_fingerprint(struct pair_ctx *c, const struct hp_symbol *prog, uint32_t si)
+static void fingerprint_static(struct pkg_builder *b, const struct hp_symbol *prog, uint32_t si)
 {
-	struct hpk *p = c->b->p;
+	struct hpk *p = b->p;
 	struct hpk_static *st;
 
-	if (!c->b->fingerprint_statics || !prog->sec || prog->type == STT_TLS)
-		return;
-	GROW(p->statics, c->b->cap_statics, p->nr_statics + 1);
+	GROW(p->statics, b->cap_statics, p->nr_statics + 1);
 	st = &p->statics[p->nr_statics++];
 	memset(st, 0, sizeof(*st));
 	st->sym = si;
@@ -131,6 +131,68 @@ static void add_static_fingerprint(struct pair_ctx *c, const struct hp_symbol *p
 	} else {
 		st->kind = HPK_STATIC_DATA;
 	}
+}
+
+static void add_static_fingerprint(struct pair_ctx *c, const struct hp_symbol *prog, uint32_t si)
+{
+	if (c->b->fingerprint_statics && prog->sec && prog->type != STT_TLS)
+		fingerprint_static(c->b, prog, si);
+}
+
+static int cmp_static(const void *a, const void *b)
+{
+	const struct hpk_static *x = a, *y = b;
+	return (x->sym > y->sym) - (x->sym < y->sym);
+}
+
+/* A global the package refers to that needs a fingerprint: the module does
+ * not name it and the package has none yet. */
+static bool wants_fingerprint(const struct hpk *p, uint32_t i,
+			      bool (*named)(const char *name, const void *arg), const void *arg)
+{
+	const struct hpk_symbol *s = &p->syms[i];
+
+	for (uint32_t k = 0; k < p->nr_statics; k++)
+		if (p->statics[k].sym == i)
+			return false;
+	return s->where == HPK_SYM_EXTERN && s->bind != STB_LOCAL && s->type != STT_TLS && !named(s->name, arg);
+}
+
+int build_fingerprint_hidden(struct pkg_builder *b, const struct input_set *in,
+			     bool (*named)(const char *name, const void *arg), const void *arg, struct hp_err *err)
+{
+	struct hpk *p = b->p;
+	bool *want = xcalloc(p->nr_syms ? p->nr_syms : 1, sizeof(*want));
+	size_t nwant = 0;
+
+	for (uint32_t i = 0; i < p->nr_syms; i++)
+		nwant += want[i] = wants_fingerprint(p, i, named, arg);
+	for (size_t k = 0; k < in->nr_pairs && nwant; k++) {
+		const struct input_obj *o = &in->pairs[k].old;
+		struct hp_elf *e;
+
+		if (!o->data)
+			continue;
+		if (!(e = elf_open_borrowed(o->label, o->data, o->size, false, err))) {
+			free(want);
+			return -1;
+		}
+		for (uint32_t i = 0; i < p->nr_syms; i++) {
+			struct hp_symbol *d;
+
+			if (!want[i] || !(d = find_symbol_by_name(e, p->syms[i].name)) || !d->sec ||
+			    d->bind == STB_LOCAL || (d->kind != HP_SYM_FUNC && d->kind != HP_SYM_OBJECT))
+				continue;
+			fingerprint_static(b, d, i);
+			want[i] = false;
+			nwant--;
+		}
+		elf_close(e);
+	}
+	free(want);
+	if (p->nr_statics)
+		qsort(p->statics, p->nr_statics, sizeof(*p->statics), cmp_static);
+	return 0;
 }
 
 static uint32_t extern_sym(struct pair_ctx *c, const struct hp_symbol *s)
@@ -233,6 +295,34 @@ static uint32_t sec_align(const struct hp_section *sec)
 	return a > 4096 ? 4096 : (uint32_t)(a ? a : 1);
 }
 
+/*
+ * Carry a read-only constant of a stripped base module in the package
+ * instead of referring to the module's copy, when that copy cannot be
+ * found once by content: a relocation-free static constant whose bytes
+ * are in the module more than once (zlib's fixed Huffman tables lenfix
+ * and distfix, and the code-length order, are in inflate.c and infback.c
+ * alike).  Its bytes cannot change and every copy is the same, so the
+ * package's own copy behaves as the module's would; one found once is
+ * used in place, and one not found at all stays a reference, which
+ * hpbuild --base then refuses (another build).
+ */
+static bool carries_constant(const struct pair_ctx *c, const struct hp_symbol *s)
+{
+	const struct modfile *mf = c->b->stripped_base;
+	const struct hp_symbol *o = s->twin;
+	struct hpk_static st = { .kind = HPK_STATIC_RODATA };
+	uint64_t at[2];
+
+	if (!mf || s->kind != HP_SYM_OBJECT || s->bind != STB_LOCAL || s->type == STT_TLS || !o || !o->sec ||
+	    !sym_data(o) || o->nr_relocs || strcmp(section_kind(o->sec), "rodata") || !o->size ||
+	    o->size != s->size || !s->sec || !sym_data(s) || memcmp(sym_data(o), sym_data(s), s->size))
+		return false;
+	st.align = sec_align(o->sec);
+	st.size = (uint32_t)o->size;
+	st.hash = hpk_masked_hash(sym_data(o), st.size, NULL, 0);
+	return modfile_find_static(mf, &st, at, 2) >= 2;
+}
+
 /* A named symbol the new code refers to. */
 static uint32_t symbol_ref(struct pair_ctx *c, struct hp_symbol *s)
 {
@@ -243,7 +333,8 @@ static uint32_t symbol_ref(struct pair_ctx *c, struct hp_symbol *s)
 		s = s->alias_of;
 	if (s->kind == HP_SYM_FUNC && packaged(s))
 		return c->func_sym[s->index];
-	if (s->kind != HP_SYM_OBJECT || s->plan != HP_PLAN_COPY || !s->sec || s->type == STT_TLS)
+	if ((s->kind != HP_SYM_OBJECT || s->plan != HP_PLAN_COPY || !s->sec || s->type == STT_TLS) &&
+	    !carries_constant(c, s))
 		return extern_sym(c, s);
 	/* a data object the running program does not have: copy it */
 	key = xasprintf("D:%u:%zu", c->unit, s->index);

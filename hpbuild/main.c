@@ -468,11 +468,20 @@ static void check_shared_sources(struct run *r)
  * here rather than on the production machine.  0 and the module recorded
  * in the package; 1 with one line per problem on stderr; 2 on error.
  */
-static int check_base(struct run *r, const struct modfile *mf, struct hp_err *err)
+static bool module_names(const char *name, const void *mf)
+{
+	const struct modfile_sym *s;
+
+	return modfile_lookup(mf, name, false, NULL, &s, 1) > 0;
+}
+
+static int check_base(struct run *r, const struct modfile *mf, const struct input_set *in, struct hp_err *err)
 {
 	struct strbuf lines;
 	size_t bad;
 
+	if (build_fingerprint_hidden(&r->b, in, module_names, mf, err) < 0)
+		return HP_EXIT_ERROR;
 	sb_init(&lines);
 	bad = modfile_check_package(mf, r->b.p, &lines);
 	if (bad) {
@@ -542,6 +551,7 @@ int main(int argc, char **argv)
 	}
 	builder_init(&r.b);
 	r.b.fingerprint_statics = o.base != NULL;
+	r.b.stripped_base = o.base && !base.has_symtab ? &base : NULL;
 	if (process_inputs(&r, &in, &o, &err) < 0) {
 		fprintf(stderr, "hpbuild: %s\n", err.msg);
 		goto done;
@@ -577,7 +587,7 @@ int main(int argc, char **argv)
 		status = HP_EXIT_DIFF;
 		goto done;
 	}
-	if (o.base && (status = check_base(&r, &base, &err)) != HP_EXIT_OK) {
+	if (o.base && (status = check_base(&r, &base, &in, &err)) != HP_EXIT_OK) {
 		if (status == HP_EXIT_ERROR)
 			fprintf(stderr, "hpbuild: %s\n", err.msg);
 		if (o.json)

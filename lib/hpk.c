@@ -453,16 +453,17 @@ static int check_finding(const struct hpk *p, uint32_t i, char *why, size_t n)
 	return 0;
 }
 
-/* A static's fingerprint names a static the package refers to: an
- * EXTERN, LOCAL symbol (hpapply looks for nothing else by content). */
+/* A static's fingerprint names a symbol of the running module the package
+ * refers to: an EXTERN symbol (a static, or a hidden global the module
+ * does not export). */
 static int check_static(const struct hpk *p, uint32_t i, char *why, size_t n)
 {
 	const struct hpk_static *st = &p->statics[i];
 
 	if (st->sym >= p->nr_syms)
 		return why_set(why, n, "static %u: symbol %u out of range (%u symbols)", i, st->sym, p->nr_syms);
-	if (p->syms[st->sym].where != HPK_SYM_EXTERN || p->syms[st->sym].bind != 0 /* STB_LOCAL */)
-		return why_set(why, n, "static %u: symbol %u is not a static of the running program", i, st->sym);
+	if (p->syms[st->sym].where != HPK_SYM_EXTERN)
+		return why_set(why, n, "static %u: symbol %u is not a symbol of the running program", i, st->sym);
 	if (st->kind != HPK_STATIC_FUNC && st->kind != HPK_STATIC_RODATA && st->kind != HPK_STATIC_DATA)
 		return why_set(why, n, "static %u: kind %u is not FUNC (1), RODATA (2) or DATA (3)", i, st->kind);
 	if (!is_power_of_two(st->align))

@@ -142,13 +142,14 @@ enum hpk_static_kind {
 };
 
 /*
- * The old object's copy of a static the package refers to: its size and
+ * The old object's copy of a static the package refers to (or of a hidden
+ * global, which a stripped module does not export either): its size and
  * a fingerprint of its bytes with the fields the linker rewrote masked
  * (hpk_masked_hash(), as old_hash), so that hpapply can find it by content
  * in a module without a symbol table.  Format 1.2, optional.
  */
 struct hpk_static {
-	uint32_t sym;           /* into syms[]: an EXTERN, LOCAL symbol */
+	uint32_t sym;           /* into syms[]: an EXTERN symbol (a static, or a hidden global) */
 	uint8_t kind;           /* enum hpk_static_kind */
 	uint32_t align;         /* of its section in the old object */
 	uint32_t size;

@@ -18,7 +18,6 @@
 #include "modfile.h"
 
 #include <elf.h>
-#include <elfutils/libdw.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -199,7 +198,10 @@ static int32_t sdata4(const uint8_t *p)
  * The function starts of .eh_frame_hdr's binary search table (sorted by
  * the linker), in the encoding every x86-64 linker writes: the table
  * DW_EH_PE_datarel|sdata4 (0x3b), the count udata4.  Each start's end is
- * its FDE's, from libdw.  Another encoding: no starts (the caller scans
+ * its FDE's: the FDE's pc_begin is DW_EH_PE_pcrel|sdata4 there too (the
+ * CIE's 'R' augmentation, 0x1b, as gcc emits it), checked against the
+ * table's start before its pc_range is believed; otherwise the end stays
+ * unknown (0).  Another table encoding: no starts (the caller scans
  * aligned addresses instead).
  */
 static void read_fdes(struct modfile *mf)
@@ -208,16 +210,16 @@ static void read_fdes(struct modfile *mf)
 	GElf_Shdr sh;
 	const uint8_t *h = NULL;
 	uint64_t haddr = 0, hsize = 0, count;
-	Dwarf_CFI *cfi;
+	size_t shstrndx;
 
+	if (elf_getshdrstrndx(mf->elf, &shstrndx) < 0)
+		return;
 	while ((scn = elf_nextscn(mf->elf, scn))) {
 		const char *name;
 		Elf_Data *d;
-		size_t shstrndx;
 
-		if (!gelf_getshdr(scn, &sh) || elf_getshdrstrndx(mf->elf, &shstrndx) < 0 ||
-		    !(name = elf_strptr(mf->elf, shstrndx, sh.sh_name)) || strcmp(name, ".eh_frame_hdr") ||
-		    !(d = elf_getdata(scn, NULL)) || d->d_size != sh.sh_size)
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(mf->elf, shstrndx, sh.sh_name)) ||
+		    strcmp(name, ".eh_frame_hdr") || !(d = elf_getdata(scn, NULL)) || d->d_size != sh.sh_size)
 			continue;
 		h = d->d_buf;
 		haddr = sh.sh_addr;
@@ -231,21 +233,17 @@ static void read_fdes(struct modfile *mf)
 	mf->fde_start = xcalloc(count ? count : 1, sizeof(uint64_t));
 	mf->fde_end = xcalloc(count ? count : 1, sizeof(uint64_t));
 	mf->nr_fdes = count;
-	cfi = dwarf_getcfi_elf(mf->elf);
 	for (uint64_t i = 0; i < count; i++) {
-		Dwarf_Frame *frame;
-		Dwarf_Addr start, end;
-		bool signalp;
+		uint64_t start = haddr + (uint64_t)(int64_t)sdata4(h + 12 + 8 * i);
+		uint64_t fde = haddr + (uint64_t)(int64_t)sdata4(h + 12 + 8 * i + 4);
+		const uint8_t *f = modfile_bytes(mf, fde, 16);
 
-		mf->fde_start[i] = haddr + (uint64_t)(int64_t)sdata4(h + 12 + 8 * i);
-		if (cfi && dwarf_cfi_addrframe(cfi, mf->fde_start[i], &frame) == 0) {
-			if (dwarf_frame_info(frame, &start, &end, &signalp) >= 0 && start == mf->fde_start[i])
-				mf->fde_end[i] = end;
-			free(frame);
-		}
+		mf->fde_start[i] = start;
+		/* length (not the 64-bit escape), CIE pointer, pc_begin, pc_range */
+		if (f && get_le(f, 4) != 0xffffffffu && get_le(f, 4) >= 12 &&
+		    fde + 8 + (uint64_t)(int64_t)sdata4(f + 8) == start)
+			mf->fde_end[i] = start + get_le(f + 12, 4);
 	}
-	if (cfi)
-		dwarf_cfi_end(cfi);
 }
 
 int modfile_from_elf(Elf *e, const char *path, struct modfile *mf, struct hp_err *err)
@@ -529,7 +527,7 @@ static void check_static(const struct modfile *mf, const struct hpk *p, uint32_t
 		n = modfile_lookup(mf, s->name, true, s->file, c, MAX_MATCHES);
 		if (n == 1)
 			return;
-		sb_addf(out, "%s: static '%s' (%s): %s\n", mf->path, s->name, s->file ? s->file : "?",
+		sb_addf(out, "%s: static '%s' (%s): %s\n", mf->path, s->name, s->file ? s->file : "a hidden global",
 			n ? "defined more than once in source files of that name (HP014)" :
 			    "not in the module's symbol table: the package was made for another program");
 		(*bad)++;
@@ -538,7 +536,7 @@ static void check_static(const struct modfile *mf, const struct hpk *p, uint32_t
 	st = hpk_static_of(p, si);
 	if (!st) {
 		sb_addf(out, "%s: static '%s' (%s): the module has no symbol table and the package no fingerprint "
-			"of it (build the package with hpbuild --base)\n", mf->path, s->name, s->file ? s->file : "?");
+			"of it (build the package with hpbuild --base)\n", mf->path, s->name, s->file ? s->file : "a hidden global");
 		(*bad)++;
 		return;
 	}
@@ -546,7 +544,7 @@ static void check_static(const struct modfile *mf, const struct hpk *p, uint32_t
 		sb_addf(out, "%s: static '%s' (%s): a writable variable, which cannot be found by content in a "
 			"module without a symbol table; hpapply needs the module's debug file for it "
 			"(install it under /usr/lib/debug/.build-id, or give hpapply --debug-dir DIR)\n",
-			mf->path, s->name, s->file ? s->file : "?");
+			mf->path, s->name, s->file ? s->file : "a hidden global");
 		(*bad)++;
 		return;
 	}
@@ -557,14 +555,14 @@ static void check_static(const struct modfile *mf, const struct hpk *p, uint32_t
 		sb_addf(out, "%s: static %s '%s' (%s): no %s in the module has its size and content: the "
 			"objects the package was built from were not built as the module was (same sources, "
 			"compiler and flags, -ffunction-sections -fdata-sections added)\n", mf->path,
-			st->kind == HPK_STATIC_FUNC ? "function" : "constant", s->name, s->file ? s->file : "?",
+			st->kind == HPK_STATIC_FUNC ? "function" : "constant", s->name, s->file ? s->file : "a hidden global",
 			st->kind == HPK_STATIC_FUNC ? "function" : "read-only data");
 	else
 		sb_addf(out, "%s: static %s '%s' (%s): %zu places in the module have its size and content "
 			"(identical copies); hpapply cannot tell which one the package means and refuses it: "
 			"install the module's debug file (or give hpapply --debug-dir DIR), or change the fix so "
 			"that it does not refer to '%s'\n", mf->path,
-			st->kind == HPK_STATIC_FUNC ? "function" : "constant", s->name, s->file ? s->file : "?",
+			st->kind == HPK_STATIC_FUNC ? "function" : "constant", s->name, s->file ? s->file : "a hidden global",
 			n, s->name);
 	(*bad)++;
 }
@@ -576,9 +574,18 @@ size_t modfile_check_package(const struct modfile *mf, const struct hpk *p, stru
 	for (uint32_t i = 0; i < p->nr_funcs; i++)
 		if (p->funcs[i].kind == HPK_FUNC_REPLACE)
 			check_function(mf, p, &p->funcs[i], out, &bad);
-	for (uint32_t i = 0; i < p->nr_syms; i++)
-		if (p->syms[i].where == HPK_SYM_EXTERN && p->syms[i].bind == STB_LOCAL &&
-		    p->syms[i].type != STT_TLS)
-			check_static(mf, p, i, out, &bad);
+	for (uint32_t i = 0; i < p->nr_syms; i++) {
+		const struct hpk_symbol *s = &p->syms[i];
+		const struct modfile_sym *c;
+
+		if (s->where != HPK_SYM_EXTERN || s->type == STT_TLS)
+			continue;
+		/* a global: the module names it, or it is a hidden one the
+		 * package fingerprinted (else another library defines it) */
+		if (s->bind != STB_LOCAL &&
+		    (!hpk_static_of(p, i) || modfile_lookup(mf, s->name, false, NULL, &c, 1)))
+			continue;
+		check_static(mf, p, i, out, &bad);
+	}
 	return bad;
 }

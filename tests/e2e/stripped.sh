@@ -11,9 +11,11 @@
 # -ffunction-sections -fdata-sections and builds packages with hpbuild
 # --base on the stripped library.  What each build answers is learnt by
 # running prog once against it (never written here).  Cases:
-#   score    the fix calls static functions (fold, mix), reads a static
-#            const table (weights) and calls an exported function
-#            (demo_base): hpbuild --base and hpverify --base accept it;
+#   score    the fix calls static functions (weigh, mix), reads a static
+#            const table (weights), calls a hidden function of other.c
+#            (other_scale) and an exported function (demo_base), and reads
+#            order[], which the library holds twice (carried in the
+#            package): hpbuild --base and hpverify --base accept it;
 #            applied to the running prog (stripped library), prog answers
 #            as the fixed build; reverted, as the old one
 #   twin     the fix refers to clamp8, which has an identical twin in
@@ -109,12 +111,14 @@ lib() {
 	 cp libdemo.so.1 libdemo.full && strip libdemo.so.1)
 }
 
-# obj DIR SOURCE FLAGS: DIR/demo.o, demo.c rebuilt the way the patcher does
+# obj DIR SOURCE FLAGS: DIR/demo.o and DIR/other.o, the library's objects
+# rebuilt the way the patcher does (a tree: other.o defines the hidden
+# other_scale)
 obj() {
 	mkdir -p "$1"
 	cp "$src/$2" "$1/demo.c"
-	cp "$src/demo.h" "$1/"
-	(cd "$1" && gcc $3 -c demo.c)
+	cp "$src/other.c" "$src/demo.h" "$1/"
+	(cd "$1" && gcc $3 -c demo.c other.c)
 }
 
 # answer LIBDIR: what prog prints once against LIBDIR/libdemo.so.1
@@ -159,9 +163,10 @@ start() {
 
 # ---- score: statics, a static table and an export, found by content ----
 
-if run "score: hpbuild --base" 0 "$hpbuild" --base "$stock" -o "$tmp/score.hpk" "$tmp/old/demo.o" "$tmp/score/demo.o"; then
-	says "score: hpbuild --base records the module and its build-id" \
-		"base          libdemo.so.1 (build-id $(readelf -n "$stock" | awk '/Build ID/ { print $3 }'))"
+if run "score: hpbuild --base" 0 "$hpbuild" --base "$stock" -o "$tmp/score.hpk" "$tmp/old" "$tmp/score"; then
+	says "score: hpbuild --base records the module and its build-id; carries order[]" \
+		"base          libdemo.so.1 (build-id $(readelf -n "$stock" | awk '/Build ID/ { print $3 }'))" \
+		"1 read-only constants"
 fi
 run "score: hpverify --base" 0 "$hpverify" --base "$stock" "$tmp/score.hpk" &&
 	says "score: hpverify --base on the stripped library" "its replaced functions and statics are found there"
@@ -188,13 +193,13 @@ fi
 
 # ---- twin: a static with an identical copy is never guessed ----
 
-run "twin: hpbuild --base refuses" 1 "$hpbuild" --base "$stock" -o "$tmp/twin.hpk" "$tmp/old/demo.o" "$tmp/twin/demo.o" &&
+run "twin: hpbuild --base refuses" 1 "$hpbuild" --base "$stock" -o "$tmp/twin.hpk" "$tmp/old" "$tmp/twin" &&
 	says "twin: hpbuild --base names clamp8 and its two copies" "static function 'clamp8' (demo.c): 2 places" \
 		"hpbuild: refused: the package is not for $stock"
 [ -e "$tmp/twin.hpk" ] && bad "twin: hpbuild --base refused but wrote the package"
 # fingerprinted on the unstripped file (same build-id), applied to the stripped one
 if run "twin: hpbuild --base on the unstripped file" 0 "$hpbuild" -q --base "$tmp/stock/libdemo.full" \
-	-o "$tmp/twin.hpk" "$tmp/old/demo.o" "$tmp/twin/demo.o"; then
+	-o "$tmp/twin.hpk" "$tmp/old" "$tmp/twin"; then
 	cat "/proc/$pid/maps" >"$tmp/maps.before"
 	run "twin: hpapply refuses" 1 "$hpapply" -p "$pid" "$tmp/twin.hpk" &&
 		says "twin: hpapply names clamp8, found twice" "2 places in it have the size and content of static 'clamp8' (demo.c)" \
@@ -210,14 +215,14 @@ fi
 # ---- nearmiss: objects built with other flags than the library ----
 
 run "nearmiss: hpbuild --base refuses -O1 objects" 1 "$hpbuild" --base "$stock" -o "$tmp/o1.hpk" \
-	"$tmp/old1/demo.o" "$tmp/score1/demo.o" &&
+	"$tmp/old1" "$tmp/score1" &&
 	says "nearmiss: hpbuild --base says the objects were not built as the module was" \
 		"function 'demo_score'" "not built as the module was"
 
 # ---- buildid: a package for another build, refused before attaching ----
 
 if run "buildid: hpbuild --base on the -O1 library" 0 "$hpbuild" -q --base "$tmp/o1/libdemo.so.1" -o "$tmp/o1.hpk" \
-	"$tmp/old1/demo.o" "$tmp/score1/demo.o"; then
+	"$tmp/old1" "$tmp/score1"; then
 	if command -v strace >/dev/null 2>&1; then
 		run "buildid: hpapply refuses" 1 strace -f -e trace=ptrace -o "$tmp/strace.out" "$hpapply" -p "$pid" "$tmp/o1.hpk" &&
 			says "buildid: hpapply names both build-ids" "another build of it" "hpapply did not attach"
@@ -237,10 +242,10 @@ fi
 # ---- debug: a writable static needs the debug file ----
 
 run "debug: hpbuild --base refuses a writable static" 1 "$hpbuild" --base "$stock" -o "$tmp/count.hpk" \
-	"$tmp/old/demo.o" "$tmp/count/demo.o" &&
+	"$tmp/old" "$tmp/count" &&
 	says "debug: hpbuild --base says a writable static cannot be found by content" "static 'counter' (demo.c): a writable variable"
 if run "debug: hpbuild --base on the unstripped file" 0 "$hpbuild" -q --base "$tmp/stock/libdemo.full" \
-	-o "$tmp/count.hpk" "$tmp/old/demo.o" "$tmp/count/demo.o"; then
+	-o "$tmp/count.hpk" "$tmp/old" "$tmp/count"; then
 	run "debug: hpapply without the debug file" 1 "$hpapply" -p "$pid" --debug-dir "$tmp/nodebug" "$tmp/count.hpk" &&
 		says "debug: hpapply says the writable static needs the debug file" "'counter' (demo.c) is a writable static" "--debug-dir"
 	id=$(readelf -n "$stock" | awk '/Build ID/ { print $3 }')

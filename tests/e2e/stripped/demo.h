@@ -6,4 +6,5 @@ int demo_score(int x);
 int demo_clampsum(int x);
 int demo_count(void);
 int other_clamp(int x);
+int other_scale(int x);   /* hidden: not exported */
 #endif

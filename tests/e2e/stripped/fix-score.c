@@ -1,14 +1,17 @@
 /*
  * old.c - the library as the distribution built it (libdemo.so.1's
- * demo.c): exported functions that use static functions, a static const
- * table, a writable static, and clamp8(), whose identical twin is in
- * other.c.  The fixes (fix-*.c) each change one exported function.
+ * demo.c): exported functions that use static functions (weigh() keeps
+ * registers on its stack: its unwind table has several rows), a static
+ * const table, a writable static, clamp8(), whose identical twin is in
+ * other.c, order[], a constant other.c has too, and other_scale(), a
+ * hidden function of other.c that the stripped library does not name.  The fixes (fix-*.c) each change one exported function.
  * noipa keeps the statics out of line and unchanged, as in a library
  * where they are called from several places.
  */
 #include "demo.h"
 
 static const int weights[8] = { 3, 1, 4, 1, 5, 9, 2, 6 };
+static const unsigned char order[16] = { 7, 3, 11, 0, 5, 14, 2, 9, 12, 1, 15, 4, 8, 13, 6, 10 };
 static int counter;
 
 __attribute__((noipa)) static int fold(int x)
@@ -26,6 +29,15 @@ __attribute__((noipa)) static int clamp8(int x)
 	return x < 0 ? 0 : x > 255 ? 255 : x;
 }
 
+__attribute__((noipa)) static int weigh(int x)
+{
+	int s = 0;
+
+	for (int i = 0; i < 8; i++)
+		s += weights[i] * fold(x + order[i]);
+	return s;
+}
+
 int demo_base(int x)
 {
 	return x + 1000;
@@ -33,11 +45,7 @@ int demo_base(int x)
 
 int demo_score(int x)
 {
-	int s = 0;
-
-	for (int i = 0; i < 8; i++)
-		s += weights[i] * fold(x + i);
-	return mix(s, x) + demo_base(x) - x;	/* the fix: calls an exported function */
+	return mix(weigh(x), other_scale(x)) + demo_base(order[x & 15] + weights[x & 7]);	/* the fix */
 }
 
 int demo_clampsum(int x)
