@@ -319,6 +319,13 @@ static const struct modsym *prefer_global(const struct modsym **c, size_t n)
 	return n ? c[0] : NULL;
 }
 
+/* The module exports name itself (then the export is the symbol, even if
+ * the package fingerprinted it). */
+static bool prefer_global_export(const struct module *mod, const char *name)
+{
+	return module_export(mod, name) != NULL;
+}
+
 /* A global symbol: where the dynamic linker would find it. */
 static const struct modsym *find_global(struct module_set *set, struct module *mod, const char *name,
 					struct module **owner)
@@ -498,10 +505,12 @@ static int resolve_symbols(struct module_set *set, const struct hpk *p, struct r
 				return st;
 			continue;
 		}
-		s = find_global(set, r->mod, ps->name, &owner);
-		if (!s && !r->mod->has_symtab && hpk_static_of(p, i)) {
-			/* a hidden global of a stripped module (the linker made
-			 * it local, strip removed it): by content, as a static */
+		/* a hidden global of a stripped module (the linker made it
+		 * local, strip removed it; hpbuild --base fingerprinted it as
+		 * one the module does not export): by content, as a static,
+		 * before any other library's export of the same name */
+		if (!r->mod->has_symtab && hpk_static_of(p, i) &&
+		    !prefer_global_export(r->mod, ps->name)) {
 			if (!mf->elf && modfile_from_elf(r->mod->elf, r->mod->path, mf, err) < 0)
 				return HP_EXIT_ERROR;
 			st = resolve_static_by_content(r->mod, mf, p, i, &r->ext[i], err);
@@ -509,6 +518,7 @@ static int resolve_symbols(struct module_set *set, const struct hpk *p, struct r
 				return st;
 			continue;
 		}
+		s = find_global(set, r->mod, ps->name, &owner);
 		if (!s && ps->bind == STB_WEAK)
 			continue;   /* an undefined weak symbol is 0, as the linker makes it */
 		if (!s) {

@@ -296,9 +296,9 @@ static uint32_t sec_align(const struct hp_section *sec)
 }
 
 /*
- * Carry a read-only constant of a stripped base module in the package
- * instead of referring to the module's copy, when that copy cannot be
- * found once by content: a relocation-free static constant whose bytes
+ * Carry a read-only constant of the base module in the package instead of
+ * referring to the module's copy, when that copy cannot be found once by
+ * content (as hpapply must, where the module is stripped): a relocation-free static constant whose bytes
  * are in the module more than once (zlib's fixed Huffman tables lenfix
  * and distfix, and the code-length order, are in inflate.c and infback.c
  * alike).  Its bytes cannot change and every copy is the same, so the
@@ -308,7 +308,7 @@ static uint32_t sec_align(const struct hp_section *sec)
  */
 static bool carries_constant(const struct pair_ctx *c, const struct hp_symbol *s)
 {
-	const struct modfile *mf = c->b->stripped_base;
+	const struct modfile *mf = c->b->base_module;
 	const struct hp_symbol *o = s->twin;
 	struct hpk_static st = { .kind = HPK_STATIC_RODATA };
 	uint64_t at[2];

@@ -36,9 +36,9 @@ struct pkg_builder {
 	 * refers to, so that hpapply can find it in a stripped module */
 	bool fingerprint_statics;
 	size_t cap_statics;
-	/* --base MODULE without a symbol table: read-only constants found
-	 * there more than once are carried in the package (struct modfile) */
-	const void *stripped_base;
+	/* --base MODULE (struct modfile): read-only constants found there
+	 * more than once are carried in the package */
+	const void *base_module;
 };
 
 void builder_init(struct pkg_builder *b);
@@ -52,12 +52,12 @@ int build_add_pair(struct pkg_builder *b, const struct hp_pair *pair, const char
 
 /* Record a safety finding in the package. */
 /*
- * hpbuild --base with a module that does not name some global the package
- * refers to (a hidden function of another unit, such as zlib's
- * inflate_fast(): the linker made it local, strip removed it): fingerprint
+ * hpbuild --base with a module that does not export some global the
+ * package refers to (a hidden function of another unit, such as zlib's
+ * inflate_fast(): the linker made it local, strip removes it): fingerprint
  * its definition in the old objects of in, as the statics are, so that
- * hpapply can find it by content.  named(name) says whether the module
- * names it.  -1 and err when an old object cannot be read.
+ * hpapply can find it by content in the stripped module.  named(name)
+ * says whether the module exports it.  -1 and err when an old object cannot be read.
  */
 struct input_set;
 int build_fingerprint_hidden(struct pkg_builder *b, const struct input_set *in,

@@ -468,11 +468,17 @@ static void check_shared_sources(struct run *r)
  * here rather than on the production machine.  0 and the module recorded
  * in the package; 1 with one line per problem on stderr; 2 on error.
  */
-static bool module_names(const char *name, const void *mf)
+/* MODULE exports name: a global it defines that the linker left global
+ * (a hidden one it made local, and strip removes). */
+static bool module_exports(const char *name, const void *mf)
 {
-	const struct modfile_sym *s;
+	const struct modfile_sym *s[8];
+	size_t n = modfile_lookup(mf, name, false, NULL, s, 8);
 
-	return modfile_lookup(mf, name, false, NULL, &s, 1) > 0;
+	for (size_t i = 0; i < n && i < 8; i++)
+		if (s[i]->bind != STB_LOCAL)
+			return true;
+	return false;
 }
 
 static int check_base(struct run *r, const struct modfile *mf, const struct input_set *in, struct hp_err *err)
@@ -480,7 +486,7 @@ static int check_base(struct run *r, const struct modfile *mf, const struct inpu
 	struct strbuf lines;
 	size_t bad;
 
-	if (build_fingerprint_hidden(&r->b, in, module_names, mf, err) < 0)
+	if (build_fingerprint_hidden(&r->b, in, module_exports, mf, err) < 0)
 		return HP_EXIT_ERROR;
 	sb_init(&lines);
 	bad = modfile_check_package(mf, r->b.p, &lines);
@@ -551,7 +557,7 @@ int main(int argc, char **argv)
 	}
 	builder_init(&r.b);
 	r.b.fingerprint_statics = o.base != NULL;
-	r.b.stripped_base = o.base && !base.has_symtab ? &base : NULL;
+	r.b.base_module = o.base ? &base : NULL;
 	if (process_inputs(&r, &in, &o, &err) < 0) {
 		fprintf(stderr, "hpbuild: %s\n", err.msg);
 		goto done;

@@ -16,6 +16,7 @@
 #            (other_scale) and an exported function (demo_base), and reads
 #            order[], which the library holds twice (carried in the
 #            package): hpbuild --base and hpverify --base accept it;
+#            (the same package checked against the unstripped file too)
 #            applied to the running prog (stripped library), prog answers
 #            as the fixed build; reverted, as the old one
 #   twin     the fix refers to clamp8, which has an identical twin in
@@ -188,6 +189,18 @@ else
 		ok "score: reverted, prog answers as the old build again"
 	else
 		bad "score: after revert prog prints '$(tail -n 1 "$tmp/out")', expected '$old_answer'"
+	fi
+	# built against the unstripped file (same build-id): the hidden
+	# other_scale is fingerprinted all the same, and found by content
+	if run "score: hpbuild --base on the unstripped file" 0 "$hpbuild" -q --base "$tmp/stock/libdemo.full" \
+		-o "$tmp/score-full.hpk" "$tmp/old" "$tmp/score" &&
+	   run "score: apply the unstripped file's package" 0 "$hpapply" -q -p "$pid" "$tmp/score-full.hpk" &&
+	   wait_until last_is "$tmp/out" "$new_answer" &&
+	   run "score: revert the unstripped file's package" 0 "$hpapply" -q -p "$pid" --revert &&
+	   wait_until last_is "$tmp/out" "$old_answer"; then
+		ok "score: a package checked against the unstripped file applies to the stripped one and reverts"
+	else
+		bad "score: the unstripped file's package: prog prints '$(tail -n 1 "$tmp/out")'"
 	fi
 fi
 
