@@ -1158,6 +1158,24 @@ static void test_base_module(void **state)
 	hpk_free(q);
 	free(c);
 
+	/* hostile: mask counts that do not add up, a static whose reserved
+	 * bytes are not zero */
+	c = copy_of(b, n12);
+	put_le(section(c, 11, NULL) + 32 + 20, 5, 4);
+	reseal(c, n12);
+	expect_reject(c, n12, "static 1: 5 masks, but only 1 of the static_masks section's 1 are left");
+	free(c);
+	c = copy_of(b, n12);
+	put_le(section(c, 11, NULL) + 32 + 20, 0, 4);
+	reseal(c, n12);
+	expect_reject(c, n12, "the statics claim 0 masks in all, but the static_masks section holds 1");
+	free(c);
+	c = copy_of(b, n12);
+	section(c, 11, NULL)[31] = 1;
+	reseal(c, n12);
+	expect_reject(c, n12, "static 0: reserved field is 0x1000000000000, not 0");
+	free(c);
+
 	p->statics[0].sym = 0;   /* parse_header: the package's own */
 	if (hpk_write_mem(p, &c, &n, &err) == 0 || !strstr(err.msg, "is not a symbol of the running program"))
 		fail_msg("wrote a fingerprint of a package function (%s)", err.msg);
