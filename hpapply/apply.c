@@ -38,6 +38,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "base.h"
 #include "place.h"
 #include "resolve.h"
 #include "session.h"
@@ -371,11 +372,22 @@ int hpapply_apply(pid_t pid, const struct hpk *p, const struct hpapply_options *
 {
 	struct apply_run a = { .p = p, .out = out };
 	struct rec_pkg *retired_copy = NULL;
+	struct hpapply_options based = *o;
+	char *base_module = NULL;
 	int st;
 
 	memset(out, 0, sizeof(*out));
 	hpk_id_hex(p, out->id);
 	a.s.tr.mem_fd = -1;
+	/* the build-id the package was made for, before attaching */
+	st = check_package_base(pid, p, o->module, &base_module, err);
+	if (st != HP_EXIT_OK) {
+		free(base_module);
+		return st;
+	}
+	if (base_module)
+		based.module = base_module;
+	o = &based;
 	st = prepare(&a, pid, o, err);
 	if (st == HP_EXIT_OK && !o->dry_run) {
 		/* s.rec changes as the record is written: keep the retired
@@ -416,5 +428,6 @@ int hpapply_apply(pid_t pid, const struct hpk *p, const struct hpapply_options *
 		free(retired_copy);
 	}
 	free_run(&a);
+	free(base_module);
 	return st;
 }

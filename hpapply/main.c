@@ -25,6 +25,8 @@
  * names another directory instead (tests, installations elsewhere). */
 #define SYSTEM_KEYS_DIR "/etc/hotpatch/keys"
 #define KEYS_DIR_ENV "HOTPATCH_KEYS_DIR"
+/* Where distributions install debug files by build-id. */
+#define DEFAULT_DEBUG_DIR "/usr/lib/debug"
 
 static const char usage_text[] =
 	"usage: hpapply -p PID [OPTIONS] PATCH.hpk\n"
@@ -49,6 +51,9 @@ static const char usage_text[] =
 	"      --module FILE      patch only the mapped file FILE (path or file name)\n"
 	"      --symbols FILE     an unstripped copy or debug file of a stripped\n"
 	"                         module, matched by build id; repeatable\n"
+	"      --debug-dir DIR    look for a stripped module's debug file as\n"
+	"                         DIR/.build-id/XX/YYYY.debug (default\n"
+	"                         " DEFAULT_DEBUG_DIR ")\n"
 	"  -k, --key PUBKEY       apply only a package signed (PATCH.hpk.minisig) by\n"
 	"                         the minisign public key PUBKEY; repeatable\n"
 	"      --keys DIR         the same with every DIR/NAME.pub (default, when\n"
@@ -112,6 +117,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "module", required_argument, NULL, 'M' },
 		{ "symbols", required_argument, NULL, 'S' },
+		{ "debug-dir", required_argument, NULL, 'D' },
 		{ "allow-seccomp", no_argument, NULL, 'C' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "keys", required_argument, NULL, 'K' },
@@ -127,6 +133,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	int c, rest;
 
 	o->pid = -1;
+	o->engine.debug_dir = DEFAULT_DEBUG_DIR;
 	o->engine.timeout_ms = 2000;
 	opterr = 0;   /* one line of our own instead of getopt's */
 	while ((c = getopt_long(argc, argv, ":p:lrnt:k:vqhV", longopts, NULL)) != -1) {
@@ -150,6 +157,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->symbols[o->engine.nr_symbol_files++] = optarg;
 			o->engine.symbol_files = o->symbols;
 			break;
+		case 'D': o->engine.debug_dir = optarg; break;
 		case 'C': o->engine.allow_seccomp = true; break;
 		case 'k':
 			o->keys = xrealloc(o->keys, (o->nr_keys + 1) * sizeof(char *));

@@ -121,6 +121,7 @@ void modules_free(struct module_set *set)
 		module_unload(&set->v[i]);
 		free(set->v[i].path);
 		free(set->v[i].load_error);
+		free(set->v[i].debug_file);
 	}
 	free(set->v);
 	memset(set, 0, sizeof(*set));
@@ -296,36 +297,11 @@ static bool elf_has_symtab(Elf *e)
 	return false;
 }
 
-/* The NT_GNU_BUILD_ID note's bytes, or 0. */
-static size_t build_id(Elf *e, uint8_t *out, size_t max)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-
-	while ((scn = elf_nextscn(e, scn))) {
-		Elf_Data *d;
-		GElf_Nhdr nh;
-		size_t off = 0, name_off, desc_off;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(d = elf_getdata(scn, NULL)))
-			continue;
-		while ((off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
-			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-			    !memcmp((const char *)d->d_buf + name_off, "GNU", 4)) {
-				size_t n = nh.n_descsz < max ? nh.n_descsz : max;
-				memcpy(out, (const uint8_t *)d->d_buf + desc_off, n);
-				return n;
-			}
-		}
-	}
-	return 0;
-}
-
 /* A --symbols file for mod: same build id, or (no build ids) same name. */
 static int find_symbol_file(struct module_set *set, struct module *mod, struct hp_err *err)
 {
 	uint8_t id[64], other[64];
-	size_t nid = build_id(mod->elf, id, sizeof(id));
+	size_t nid = elf_build_id(mod->elf, id, sizeof(id));
 
 	for (size_t i = 0; i < set->nr_symbol_files; i++) {
 		const char *path = set->symbol_files[i];
@@ -343,7 +319,7 @@ static int find_symbol_file(struct module_set *set, struct module *mod, struct h
 			return hp_err_set(err, "%s: not an ELF file (--symbols wants an unstripped copy or a debug file)",
 					  path);
 		}
-		n = build_id(e, other, sizeof(other));
+		n = elf_build_id(e, other, sizeof(other));
 		if (elf_has_symtab(e) && ((nid && n == nid && !memcmp(id, other, n)) ||
 					  (!nid && !n && !strcmp(path_tail(path), path_tail(mod->path))))) {
 			mod->sym_fd = fd;
@@ -355,6 +331,45 @@ static int find_symbol_file(struct module_set *set, struct module *mod, struct h
 		close(fd);
 	}
 	return 0;
+}
+
+/* Open path as mod's symbol file if it is an ELF file with a symbol table
+ * and mod's build-id (n bytes of id): true when taken. */
+static bool take_symbol_file(struct module *mod, const char *path, const uint8_t *id, size_t nid)
+{
+	uint8_t other[64];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf *e;
+
+	if (fd < 0)
+		return false;
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (e && elf_kind(e) == ELF_K_ELF && elf_has_symtab(e) &&
+	    elf_build_id(e, other, sizeof(other)) == nid && !memcmp(id, other, nid)) {
+		mod->sym_fd = fd;
+		mod->sym_elf = e;
+		return true;
+	}
+	if (e)
+		elf_end(e);
+	close(fd);
+	return false;
+}
+
+/* The debug file of mod's build-id under the debug directory, the way
+ * gdb and the distributions' -dbgsym packages lay them out. */
+static void find_debug_file(struct module_set *set, struct module *mod)
+{
+	uint8_t id[64];
+	size_t nid = elf_build_id(mod->elf, id, sizeof(id));
+	char *path = set->debug_dir ? modfile_debug_path(set->debug_dir, id, nid) : NULL;
+
+	if (path && take_symbol_file(mod, path, id, nid)) {
+		mod->debug_file = path;
+		mod->symbols_from = path;
+		return;
+	}
+	free(path);
 }
 
 static int load_elf(struct module_set *set, struct module *mod, struct hp_err *err)
@@ -375,6 +390,8 @@ static int load_elf(struct module_set *set, struct module *mod, struct hp_err *e
 		return -1;
 	if (!elf_has_symtab(mod->elf) && set->nr_symbol_files && find_symbol_file(set, mod, err) < 0)
 		return -1;
+	if (!elf_has_symtab(mod->elf) && !mod->sym_elf)
+		find_debug_file(set, mod);
 	read_symbols(mod, mod->sym_elf ? mod->sym_elf : mod->elf, true, false, &cap);
 	read_symbols(mod, mod->elf, false, true, &cap);
 	for (size_t i = 0; i < mod->nr_syms; i++)
@@ -436,17 +453,6 @@ int64_t modsym_tpoff(const struct module *exe, const struct modsym *s)
 	uint64_t off = ((exe->tls_size - firstbyte + align - 1) & ~(align - 1)) + firstbyte;
 
 	return (int64_t)s->value - (int64_t)off;
-}
-
-bool same_source_file(const char *a, const char *b)
-{
-	if (!a || !b)
-		return false;
-	if (!strcmp(a, b))
-		return true;
-	if (strchr(a, '/') && strchr(b, '/'))
-		return false;
-	return !strcmp(path_tail(a), path_tail(b));
 }
 
 /* Local to its translation unit.  A hidden global is global in its

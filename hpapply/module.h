@@ -7,7 +7,9 @@
  * translation unit: in a linked file, the locals of one unit follow the
  * STT_FILE symbol naming its source) and from its .dynsym (what it exports,
  * with symbol versions).  --symbols supplies an unstripped copy or a debug
- * file for a module whose own file has no .symtab.
+ * file for a module whose own file has no .symtab; without one, the debug
+ * file of its build-id in the debug directory is used, where the
+ * distributions install them: DIR/.build-id/XX/YYYY.debug.
  *
  * Files are read through /proc/PID/map_files, which is the file the process
  * really mapped even when the path now names another file (an upgrade) or
@@ -22,6 +24,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "modfile.h"
 #include "procmaps.h"
 #include "util.h"
 
@@ -52,7 +55,8 @@ struct module {
 	uint64_t lo, hi;         /* PT_LOAD extent in the process */
 	uint64_t exec_end;       /* end of its last executable segment (0: none) */
 	bool has_symtab;         /* its own file or a --symbols file had .symtab */
-	const char *symbols_from;/* the --symbols file used, or NULL */
+	const char *symbols_from;/* the --symbols or debug file used, or NULL */
+	char *debug_file;        /* the debug directory's file used (owned), or NULL */
 	struct modsym *syms;
 	size_t nr_syms;
 	struct hmap by_name;
@@ -71,6 +75,7 @@ struct module_set {
 	size_t n;
 	const char *const *symbol_files;   /* --symbols FILE..., not owned */
 	size_t nr_symbol_files;
+	const char *debug_dir;             /* --debug-dir (default /usr/lib/debug), or NULL */
 };
 
 /* List the mapped ELF files (nothing is read yet). */
@@ -99,10 +104,6 @@ uint64_t modsym_addr(const struct module *mod, const struct modsym *s);
  * main executable, whose TLS block is the first of the static TLS, right
  * below the thread pointer (as ld computes local-exec offsets). */
 int64_t modsym_tpoff(const struct module *exe, const struct modsym *s);
-
-/* Same source file: equal, or equal file names when one side has no
- * directory (a unit compiled as "src/x.c" and named "x.c" elsewhere). */
-bool same_source_file(const char *a, const char *b);
 
 /*
  * Defined symbols called name: if local, the STB_LOCAL ones of source file

@@ -319,6 +319,13 @@ static const struct modsym *prefer_global(const struct modsym **c, size_t n)
 	return n ? c[0] : NULL;
 }
 
+/* The module exports name itself (then the export is the symbol, even if
+ * the package fingerprinted it). */
+static bool prefer_global_export(const struct module *mod, const char *name)
+{
+	return module_export(mod, name) != NULL;
+}
+
 /* A global symbol: where the dynamic linker would find it. */
 static const struct modsym *find_global(struct module_set *set, struct module *mod, const char *name,
 					struct module **owner)
@@ -348,9 +355,63 @@ static const struct modsym *find_global(struct module_set *set, struct module *m
 	return NULL;
 }
 
-static int resolve_local(struct module *mod, const struct hpk_symbol *ps, uint64_t *addr,
-			 struct hp_err *err)
+/* What to do about a static a module without a symbol table hides. */
+static const char *debug_advice(const struct module *mod)
 {
+	(void)mod;
+	return "install the module's debug file (/usr/lib/debug/.build-id/XX/YYYY.debug, or "
+	       "hpapply --debug-dir DIR, or --symbols FILE), or check the package against the module "
+	       "with hpbuild --base MODULE before deploying it";
+}
+
+/*
+ * A static of a module without a symbol table (a distribution's stripped
+ * library): found by the content the package fingerprinted (modfile.h),
+ * once, or refused naming it; never guessed.
+ */
+static int resolve_static_by_content(struct module *mod, const struct modfile *mf, const struct hpk *p,
+				     uint32_t si, uint64_t *addr, struct hp_err *err)
+{
+	const struct hpk_symbol *ps = &p->syms[si];
+	const struct hpk_static *st = hpk_static_of(p, si);
+	const char *file = ps->file ? ps->file : "a hidden global";
+	uint64_t found[8];
+	size_t n;
+
+	if (!st) {
+		hp_err_set(err, "%s has no symbol table, so its static '%s' (%s) can only be found by content, "
+			   "and the package has no fingerprint of it (build the package with hpbuild --base "
+			   "MODULE); or %s; not applied", mod->path, ps->name, file, debug_advice(mod));
+		return HP_EXIT_DIFF;
+	}
+	if (st->kind == HPK_STATIC_DATA) {
+		hp_err_set(err, "%s has no symbol table, and '%s' (%s) is a writable static, which cannot be "
+			   "found by content (its bytes change as the program runs): %s; not applied",
+			   mod->path, ps->name, file, debug_advice(mod));
+		return HP_EXIT_DIFF;
+	}
+	n = modfile_find_static(mf, st, found, 8);
+	if (n == 1) {
+		*addr = mod->bias + found[0];
+		return HP_EXIT_OK;
+	}
+	if (n == 0)
+		hp_err_set(err, "%s has no symbol table, and no %s in it has the size and content of static "
+			   "'%s' (%s) the package was built against: the package was made for another build of "
+			   "it, or %s; not applied", mod->path,
+			   st->kind == HPK_STATIC_FUNC ? "function" : "read-only data", ps->name, file,
+			   debug_advice(mod));
+	else
+		hp_err_set(err, "%s has no symbol table, and %zu places in it have the size and content of "
+			   "static '%s' (%s) (identical copies): hpapply cannot tell which one the package means; "
+			   "%s; not applied", mod->path, n, ps->name, file, debug_advice(mod));
+	return HP_EXIT_DIFF;
+}
+
+static int resolve_local(struct module *mod, const struct modfile *mf, const struct hpk *p, uint32_t si,
+			 uint64_t *addr, struct hp_err *err)
+{
+	const struct hpk_symbol *ps = &p->syms[si];
 	const struct modsym *c[MAX_CANDIDATES];
 	size_t n = module_lookup(mod, ps->name, true, ps->file, c, MAX_CANDIDATES);
 
@@ -358,6 +419,8 @@ static int resolve_local(struct module *mod, const struct hpk_symbol *ps, uint64
 		*addr = modsym_addr(mod, c[0]);
 		return HP_EXIT_OK;
 	}
+	if (n == 0 && !mod->has_symtab)
+		return resolve_static_by_content(mod, mf, p, si, addr, err);
 	if (n == 0) {
 		hp_err_set(err, "%s has no static '%s' in %s: the package was made for another build; not applied",
 			   mod->path, ps->name, ps->file ? ps->file : "any source file");
@@ -401,8 +464,21 @@ static int resolve_tls(struct module_set *set, struct resolution *r, const struc
 	return n ? HP_EXIT_ERROR : HP_EXIT_DIFF;
 }
 
+static int resolve_symbols(struct module_set *set, const struct hpk *p, struct resolution *r,
+			   struct modfile *mf, struct hp_err *err);
+
 int resolve_externs(struct module_set *set, const struct hpk *p, struct resolution *r,
 		    struct hp_err *err)
+{
+	struct modfile mf = { .fd = -1 };
+	int st = resolve_symbols(set, p, r, &mf, err);
+
+	modfile_close(&mf);
+	return st;
+}
+
+static int resolve_symbols(struct module_set *set, const struct hpk *p, struct resolution *r,
+			   struct modfile *mf, struct hp_err *err)
 {
 	r->ext = xcalloc(p->nr_syms, sizeof(*r->ext));
 	r->ifunc = xcalloc(p->nr_syms, sizeof(*r->ifunc));
@@ -421,7 +497,23 @@ int resolve_externs(struct module_set *set, const struct hpk *p, struct resoluti
 			continue;
 		}
 		if (ps->bind == STB_LOCAL) {
-			st = resolve_local(r->mod, ps, &r->ext[i], err);
+			/* the module as a file, read once, for statics found by content */
+			if (!r->mod->has_symtab && !mf->elf && modfile_from_elf(r->mod->elf, r->mod->path, mf, err) < 0)
+				return HP_EXIT_ERROR;
+			st = resolve_local(r->mod, mf, p, i, &r->ext[i], err);
+			if (st != HP_EXIT_OK)
+				return st;
+			continue;
+		}
+		/* a hidden global of a stripped module (the linker made it
+		 * local, strip removed it; hpbuild --base fingerprinted it as
+		 * one the module does not export): by content, as a static,
+		 * before any other library's export of the same name */
+		if (!r->mod->has_symtab && hpk_static_of(p, i) &&
+		    !prefer_global_export(r->mod, ps->name)) {
+			if (!mf->elf && modfile_from_elf(r->mod->elf, r->mod->path, mf, err) < 0)
+				return HP_EXIT_ERROR;
+			st = resolve_static_by_content(r->mod, mf, p, i, &r->ext[i], err);
 			if (st != HP_EXIT_OK)
 				return st;
 			continue;

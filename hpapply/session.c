@@ -67,6 +67,7 @@ int session_open(struct session *s, pid_t pid, const struct hpapply_options *o, 
 	s->record_addr = s->rec.present ? s->rec.map_addr : 0;
 	s->mods.symbol_files = o->symbol_files;
 	s->mods.nr_symbol_files = o->nr_symbol_files;
+	s->mods.debug_dir = o->debug_dir;
 	return 0;
 }
 

@@ -34,6 +34,7 @@ struct hpapply_options {
 	const char *module;                 /* --module: restrict the module search */
 	const char *const *symbol_files;    /* --symbols */
 	size_t nr_symbol_files;
+	const char *debug_dir;              /* --debug-dir, default /usr/lib/debug */
 	bool allow_seccomp;                 /* --allow-seccomp */
 	const char *signer;                 /* key id that signed the package (recorded), or NULL */
 };

@@ -22,6 +22,8 @@
 #include "correlate.h"
 #include "dwarf.h"
 #include "fingerprint.h"
+#include "inputs.h"
+#include "modfile.h"
 #include "plan.h"
 #include "reloc.h"
 
@@ -95,6 +97,106 @@ static bool packaged(const struct hp_symbol *n)
 
 /* ---- package symbols for references ---- */
 
+static void masked_ranges(const struct hp_symbol *o, struct hpk_range **out, uint32_t *nout);
+static uint32_t sec_align(const struct hp_section *sec);
+
+/* What static prog of the old object is, for finding it by content: code,
+ * read-only data, or writable data (whose bytes are no identity). */
+static uint8_t static_kind(const struct hp_symbol *prog)
+{
+	const char *k = section_kind(prog->sec);
+
+	if (prog->kind == HP_SYM_FUNC)
+		return HPK_STATIC_FUNC;
+	return !strcmp(k, "rodata") ? HPK_STATIC_RODATA : HPK_STATIC_DATA;
+}
+
+/* The old object's fingerprint of static prog, package symbol si: its
+ * bytes with what the linker rewrites masked (as a replaced function's
+ * old_hash).  Symbols are added in increasing order, so the statics stay
+ * sorted by symbol. */
+static void fingerprint_static(struct pkg_builder *b, const struct hp_symbol *prog, uint32_t si)
+{
+	struct hpk *p = b->p;
+	struct hpk_static *st;
+
+	GROW(p->statics, b->cap_statics, p->nr_statics + 1);
+	st = &p->statics[p->nr_statics++];
+	memset(st, 0, sizeof(*st));
+	st->sym = si;
+	st->kind = static_kind(prog);
+	st->align = sec_align(prog->sec);
+	st->size = (uint32_t)prog->size;
+	if (st->kind != HPK_STATIC_DATA && sym_data(prog)) {
+		masked_ranges(prog, &st->masks, &st->nr_masks);
+		st->hash = hpk_masked_hash(sym_data(prog), st->size, st->masks, st->nr_masks);
+	} else {
+		st->kind = HPK_STATIC_DATA;
+	}
+}
+
+static void add_static_fingerprint(struct pair_ctx *c, const struct hp_symbol *prog, uint32_t si)
+{
+	if (c->b->fingerprint_statics && prog->sec && prog->type != STT_TLS)
+		fingerprint_static(c->b, prog, si);
+}
+
+static int cmp_static(const void *a, const void *b)
+{
+	const struct hpk_static *x = a, *y = b;
+	return (x->sym > y->sym) - (x->sym < y->sym);
+}
+
+/* A global the package refers to that needs a fingerprint: the module does
+ * not name it and the package has none yet. */
+static bool wants_fingerprint(const struct hpk *p, uint32_t i,
+			      bool (*named)(const char *name, const void *arg), const void *arg)
+{
+	const struct hpk_symbol *s = &p->syms[i];
+
+	for (uint32_t k = 0; k < p->nr_statics; k++)
+		if (p->statics[k].sym == i)
+			return false;
+	return s->where == HPK_SYM_EXTERN && s->bind != STB_LOCAL && s->type != STT_TLS && !named(s->name, arg);
+}
+
+int build_fingerprint_hidden(struct pkg_builder *b, const struct input_set *in,
+			     bool (*named)(const char *name, const void *arg), const void *arg, struct hp_err *err)
+{
+	struct hpk *p = b->p;
+	bool *want = xcalloc(p->nr_syms ? p->nr_syms : 1, sizeof(*want));
+	size_t nwant = 0;
+
+	for (uint32_t i = 0; i < p->nr_syms; i++)
+		nwant += want[i] = wants_fingerprint(p, i, named, arg);
+	for (size_t k = 0; k < in->nr_pairs && nwant; k++) {
+		const struct input_obj *o = &in->pairs[k].old;
+		struct hp_elf *e;
+
+		if (!o->data)
+			continue;
+		if (!(e = elf_open_borrowed(o->label, o->data, o->size, false, err))) {
+			free(want);
+			return -1;
+		}
+		for (uint32_t i = 0; i < p->nr_syms; i++) {
+			struct hp_symbol *d;
+
+			if (!want[i] || !(d = find_symbol_by_name(e, p->syms[i].name)) || !d->sec ||
+			    d->bind == STB_LOCAL || (d->kind != HP_SYM_FUNC && d->kind != HP_SYM_OBJECT))
+				continue;
+			fingerprint_static(b, d, i);
+			want[i] = false;
+			nwant--;
+		}
+		elf_close(e);
+	}
+	free(want);
+	if (p->nr_statics)
+		qsort(p->statics, p->nr_statics, sizeof(*p->statics), cmp_static);
+	return 0;
+}
+
 static uint32_t extern_sym(struct pair_ctx *c, const struct hp_symbol *s)
 {
 	/* the running program knows the symbol by its old name */
@@ -114,6 +216,8 @@ static uint32_t extern_sym(struct pair_ctx *c, const struct hp_symbol *s)
 		};
 		i = add_sym(c->b, key, ps);
 		c->b->stats.externs++;
+		if (local && s->twin)
+			add_static_fingerprint(c, prog, i);
 	}
 	free(key);
 	return i;
@@ -193,6 +297,34 @@ static uint32_t sec_align(const struct hp_section *sec)
 	return a > 4096 ? 4096 : (uint32_t)(a ? a : 1);
 }
 
+/*
+ * Carry a read-only constant of the base module in the package instead of
+ * referring to the module's copy, when that copy cannot be found once by
+ * content (as hpapply must, where the module is stripped): a relocation-free static constant whose bytes
+ * are in the module more than once (zlib's fixed Huffman tables lenfix
+ * and distfix, and the code-length order, are in inflate.c and infback.c
+ * alike).  Its bytes cannot change and every copy is the same, so the
+ * package's own copy behaves as the module's would; one found once is
+ * used in place, and one not found at all stays a reference, which
+ * hpbuild --base then refuses (another build).
+ */
+static bool carries_constant(const struct pair_ctx *c, const struct hp_symbol *s)
+{
+	const struct modfile *mf = c->b->base_module;
+	const struct hp_symbol *o = s->twin;
+	struct hpk_static st = { .kind = HPK_STATIC_RODATA };
+	uint64_t at[2];
+
+	if (!mf || s->kind != HP_SYM_OBJECT || s->bind != STB_LOCAL || s->type == STT_TLS || !o || !o->sec ||
+	    !sym_data(o) || o->nr_relocs || strcmp(section_kind(o->sec), "rodata") || !o->size ||
+	    o->size != s->size || !s->sec || !sym_data(s) || memcmp(sym_data(o), sym_data(s), s->size))
+		return false;
+	st.align = sec_align(o->sec);
+	st.size = (uint32_t)o->size;
+	st.hash = hpk_masked_hash(sym_data(o), st.size, NULL, 0);
+	return modfile_find_static(mf, &st, at, 2) >= 2;
+}
+
 /* A named symbol the new code refers to. */
 static uint32_t symbol_ref(struct pair_ctx *c, struct hp_symbol *s)
 {
@@ -203,7 +335,8 @@ static uint32_t symbol_ref(struct pair_ctx *c, struct hp_symbol *s)
 		s = s->alias_of;
 	if (s->kind == HP_SYM_FUNC && packaged(s))
 		return c->func_sym[s->index];
-	if (s->kind != HP_SYM_OBJECT || s->plan != HP_PLAN_COPY || !s->sec || s->type == STT_TLS)
+	if ((s->kind != HP_SYM_OBJECT || s->plan != HP_PLAN_COPY || !s->sec || s->type == STT_TLS) &&
+	    !carries_constant(c, s))
 		return extern_sym(c, s);
 	/* a data object the running program does not have: copy it */
 	key = xasprintf("D:%u:%zu", c->unit, s->index);
@@ -307,12 +440,13 @@ static int cmp_range(const void *a, const void *b)
 	return (x->start > y->start) - (x->start < y->start);
 }
 
-/* Bytes of the old function the linker rewrote: relocated fields and the
- * opcodes relaxations may change (reloc_mask_range), sorted and merged. */
-static void old_fingerprint(struct hpk_func *f, const struct hp_symbol *o)
+/* Bytes of an old function or object the linker rewrote: relocated
+ * fields and the opcodes relaxations may change (reloc_mask_range), sorted
+ * and merged. */
+static void masked_ranges(const struct hp_symbol *o, struct hpk_range **out, uint32_t *nout)
 {
 	struct hpk_range *m = xcalloc(o->nr_relocs ? o->nr_relocs : 1, sizeof(*m));
-	uint32_t n = 0;
+	uint32_t n = 0, w = 0;
 
 	sym_for_each_reloc(o, r) {
 		uint64_t s, e;
@@ -322,23 +456,24 @@ static void old_fingerprint(struct hpk_func *f, const struct hp_symbol *o)
 			m[n++] = (struct hpk_range){ (uint32_t)(s - o->value), (uint32_t)(e - s) };
 	}
 	qsort(m, n, sizeof(*m), cmp_range);
-	{
-		uint32_t w = 0;
-		for (uint32_t i = 0; i < n; i++) {
-			if (w && m[i].start <= m[w - 1].start + m[w - 1].len) {
-				uint32_t end = m[i].start + m[i].len;
-				if (end > m[w - 1].start + m[w - 1].len)
-					m[w - 1].len = end - m[w - 1].start;
-			} else {
-				m[w++] = m[i];
-			}
+	for (uint32_t i = 0; i < n; i++) {
+		if (w && m[i].start <= m[w - 1].start + m[w - 1].len) {
+			uint32_t end = m[i].start + m[i].len;
+			if (end > m[w - 1].start + m[w - 1].len)
+				m[w - 1].len = end - m[w - 1].start;
+		} else {
+			m[w++] = m[i];
 		}
-		n = w;
 	}
+	*out = m;
+	*nout = w;
+}
+
+static void old_fingerprint(struct hpk_func *f, const struct hp_symbol *o)
+{
 	f->old_size = (uint32_t)o->size;
-	f->old_masks = m;
-	f->nr_old_masks = n;
-	f->old_hash = hpk_masked_hash(sym_data(o), (uint32_t)o->size, m, n);
+	masked_ranges(o, &f->old_masks, &f->nr_old_masks);
+	f->old_hash = hpk_masked_hash(sym_data(o), (uint32_t)o->size, f->old_masks, f->nr_old_masks);
 }
 
 static uint32_t func_align(const struct hp_symbol *s)

@@ -32,6 +32,13 @@ struct pkg_builder {
 	size_t cap_units, cap_syms, cap_funcs, cap_data, cap_findings;
 	struct hmap dedupe;       /* identity key -> package symbol index + 1 */
 	struct build_stats stats;
+	/* hpbuild --base: store a fingerprint of each static the package
+	 * refers to, so that hpapply can find it in a stripped module */
+	bool fingerprint_statics;
+	size_t cap_statics;
+	/* --base MODULE (struct modfile): read-only constants found there
+	 * more than once are carried in the package */
+	const void *base_module;
 };
 
 void builder_init(struct pkg_builder *b);
@@ -44,6 +51,18 @@ int build_add_pair(struct pkg_builder *b, const struct hp_pair *pair, const char
 		   const char *old_name, const char *new_name, struct hp_err *err);
 
 /* Record a safety finding in the package. */
+/*
+ * hpbuild --base with a module that does not export some global the
+ * package refers to (a hidden function of another unit, such as zlib's
+ * inflate_fast(): the linker made it local, strip removes it): fingerprint
+ * its definition in the old objects of in, as the statics are, so that
+ * hpapply can find it by content in the stripped module.  named(name)
+ * says whether the module exports it.  -1 and err when an old object cannot be read.
+ */
+struct input_set;
+int build_fingerprint_hidden(struct pkg_builder *b, const struct input_set *in,
+			     bool (*named)(const char *name, const void *arg), const void *arg, struct hp_err *err);
+
 void build_add_finding(struct pkg_builder *b, const char *rule, int severity, bool overridden,
 		       const char *symbol, const char *file, unsigned line, const char *message);
 

@@ -18,6 +18,7 @@
 #include "correlate.h"
 #include "inputs.h"
 #include "json.h"
+#include "modfile.h"
 #include "pair.h"
 #include "pkgsig.h"
 #include "rules.h"
@@ -36,6 +37,10 @@ static const char usage_text[] =
 	"                          repeatable; recorded in the package\n"
 	"      --include-line-only also package functions whose only change is\n"
 	"                          __LINE__ values that moved\n"
+	"      --base MODULE       the executable or shared library the package is\n"
+	"                          for (stock, may be stripped): check that hpapply\n"
+	"                          will find every replaced function and static in\n"
+	"                          it, and record its build-id in the package\n"
 	"      --sign SECKEY       sign the package with the minisign secret key\n"
 	"                          SECKEY (mode 600 or stricter): writes\n"
 	"                          FILE.minisig next to the package\n"
@@ -52,12 +57,13 @@ static const char usage_text[] =
 	"  -h, --help              print this help and exit\n"
 	"  -V, --version           print the version and exit\n"
 	"\n"
-	"Exit status: 0 package written, 1 refused (unsafe change) or nothing to\n"
-	"patch, 2 error.\n";
+	"Exit status: 0 package written, 1 refused (unsafe change, or not for\n"
+	"MODULE) or nothing to patch, 2 error.\n";
 
 struct options {
 	const char *old_path, *new_path, *output;
 	const char *sign_key, *password_file;
+	const char *base;
 	bool json, quiet, strict, verbose;
 	int jobs;
 	struct build_options build;
@@ -69,6 +75,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "allow", required_argument, NULL, 'A' },
 		{ "include-line-only", no_argument, NULL, 'L' },
+		{ "base", required_argument, NULL, 'B' },
 		{ "sign", required_argument, NULL, 'K' },
 		{ "password-file", required_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'J' },
@@ -96,6 +103,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->build.allow[o->build.nr_allow++] = rule_by_id(optarg)->id;
 			break;
 		case 'L': o->build.include_line_only = true; break;
+		case 'B': o->base = optarg; break;
 		case 'K': o->sign_key = optarg; break;
 		case 'P': o->password_file = optarg; break;
 		case 'j': {
@@ -359,6 +367,8 @@ static void print_summary(const struct run *r, const char *out, size_t size, boo
 		json_kv_uint(&j, "relocations", s->relocs);
 		json_kv_uint(&j, "references", s->externs);
 		json_kv_uint(&j, "skipped_line_only", s->skipped_line_only);
+		json_kv_string(&j, "base", r->b.p->base_name);
+		json_kv_string(&j, "base_build_id", r->b.p->base_build_id);
 		json_funcs(&j, "replaced", r->b.p, HPK_FUNC_REPLACE);
 		json_funcs(&j, "added", r->b.p, HPK_FUNC_NEW);
 		stat_json(&j, &r->stat);
@@ -390,6 +400,8 @@ static void print_summary(const struct run *r, const char *out, size_t size, boo
 	fprintf(to, "  references    %zu to the running program\n", s->externs);
 	if (s->skipped_line_only)
 		fprintf(to, "  left out      %zu functions whose only change is line numbers (--include-line-only keeps them)\n", s->skipped_line_only);
+	if (r->b.p->base_name)
+		fprintf(to, "  base          %s (build-id %s)\n", r->b.p->base_name, r->b.p->base_build_id);
 	fprintf(to, "  package size  %zu bytes\n", size);
 	if (sig)
 		fprintf(to, "  signed by     key %s (%s)\n", key_id, sig);
@@ -450,6 +462,45 @@ static void check_shared_sources(struct run *r)
 	free(refs);
 }
 
+/*
+ * --base MODULE: hpapply must find every replaced function and every
+ * static in MODULE as it is (stripped or not), or the package is refused
+ * here rather than on the production machine.  0 and the module recorded
+ * in the package; 1 with one line per problem on stderr; 2 on error.
+ */
+/* MODULE exports name: a global it defines that the linker left global
+ * (a hidden one it made local, and strip removes). */
+static bool module_exports(const char *name, const void *mf)
+{
+	const struct modfile_sym *s[8];
+	size_t n = modfile_lookup(mf, name, false, NULL, s, 8);
+
+	for (size_t i = 0; i < n && i < 8; i++)
+		if (s[i]->bind != STB_LOCAL)
+			return true;
+	return false;
+}
+
+static int check_base(struct run *r, const struct modfile *mf, const struct input_set *in, struct hp_err *err)
+{
+	struct strbuf lines;
+	size_t bad;
+
+	if (build_fingerprint_hidden(&r->b, in, module_exports, mf, err) < 0)
+		return HP_EXIT_ERROR;
+	sb_init(&lines);
+	bad = modfile_check_package(mf, r->b.p, &lines);
+	if (bad) {
+		fputs(lines.buf, stderr);
+		fprintf(stderr, "hpbuild: refused: the package is not for %s (%zu problem%s above)\n", mf->path, bad,
+			bad == 1 ? "" : "s");
+		sb_free(&lines);
+		return HP_EXIT_DIFF;
+	}
+	sb_free(&lines);
+	return modfile_record_base(mf, r->b.p, err) < 0 ? HP_EXIT_ERROR : HP_EXIT_OK;
+}
+
 static void run_free(struct run *r)
 {
 	hpk_free(r->b.p);
@@ -475,6 +526,7 @@ int main(int argc, char **argv)
 	char *out = NULL, *created;
 	int worst, status = HP_EXIT_ERROR;
 	struct minisign_seckey key;
+	struct modfile base = { .fd = -1 };
 	uint8_t *image = NULL;
 	size_t size = 0;
 	FILE *summary;
@@ -495,13 +547,17 @@ int main(int argc, char **argv)
 		free(o.build.allow);
 		return HP_EXIT_ERROR;
 	}
-	if (collect_inputs(o.old_path, o.new_path, &in, &err) < 0) {
+	if ((o.base && modfile_open(o.base, &base, &err) < 0) ||
+	    collect_inputs(o.old_path, o.new_path, &in, &err) < 0) {
 		fprintf(stderr, "hpbuild: %s\n", err.msg);
+		modfile_close(&base);
 		free(created);
 		free(o.build.allow);
 		return HP_EXIT_ERROR;
 	}
 	builder_init(&r.b);
+	r.b.fingerprint_statics = o.base != NULL;
+	r.b.base_module = o.base ? &base : NULL;
 	if (process_inputs(&r, &in, &o, &err) < 0) {
 		fprintf(stderr, "hpbuild: %s\n", err.msg);
 		goto done;
@@ -537,6 +593,14 @@ int main(int argc, char **argv)
 		status = HP_EXIT_DIFF;
 		goto done;
 	}
+	if (o.base && (status = check_base(&r, &base, &in, &err)) != HP_EXIT_OK) {
+		if (status == HP_EXIT_ERROR)
+			fprintf(stderr, "hpbuild: %s\n", err.msg);
+		if (o.json)
+			print_summary(&r, NULL, 0, true, "refused", NULL, summary);
+		goto done;
+	}
+	status = HP_EXIT_ERROR;
 	record_findings(&r);
 	r.b.p->created = created ? pkg_str(r.b.p, created) : NULL;
 	r.b.p->tool_version = pkg_str(r.b.p, "hpbuild " HP_VERSION);
@@ -549,6 +613,7 @@ int main(int argc, char **argv)
 		print_summary(&r, out, size, o.json, "written", o.sign_key ? &key : NULL, summary);
 	status = HP_EXIT_OK;
 done:
+	modfile_close(&base);
 	sodium_memzero(&key, sizeof(key));
 	free(image);
 	free(created);

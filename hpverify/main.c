@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "audit.h"
+#include "json.h"
+#include "modfile.h"
 #include "pkgsig.h"
 #include "report.h"
 #include "review.h"
@@ -41,7 +43,10 @@ static const char usage_text[] =
 	"                      the running program, findings, metadata\n"
 	"  -b, --base OLD      check that the package was built for OLD (object,\n"
 	"                      archive or directory): every replaced function's\n"
-	"                      size and old fingerprint must match; with --audit,\n"
+	"                      size and old fingerprint must match; OLD may be\n"
+	"                      the linked executable or shared library (stock,\n"
+	"                      may be stripped): also its build-id, and every\n"
+	"                      static found as hpapply will find it; with --audit,\n"
 	"                      the review view: per replaced function, the old\n"
 	"                      code against the new as a unified diff, references\n"
 	"                      marked call/jump/read/write/address, and the redirect\n"
@@ -480,6 +485,88 @@ static void base_text(const struct options *o, const struct hpk *p, const struct
 		       f->old_hash, c->where, c->base_hash);
 }
 
+/* An executable or shared library (ELF type EXEC or DYN), not an object,
+ * archive or directory: --base checks the package against the module. */
+static bool is_linked_module(const char *path)
+{
+	uint8_t h[18];
+	FILE *f = fopen(path, "rb");
+	bool yes;
+
+	if (!f)
+		return false;
+	yes = fread(h, 1, sizeof(h), f) == sizeof(h) && !memcmp(h, ELFMAG, SELFMAG) &&
+	      (get_le(h + 16, 2) == ET_DYN || get_le(h + 16, 2) == ET_EXEC);
+	fclose(f);
+	return yes;
+}
+
+/* The package's recorded build-id against the module's: one problem line
+ * when they differ. */
+static size_t check_build_id(const struct modfile *mf, const struct hpk *p, struct strbuf *out)
+{
+	if (!p->base_build_id || !strcmp(p->base_build_id, mf->build_id_hex))
+		return 0;
+	sb_addf(out, "%s: build-id %s, but the package was built for %s with build-id %s (hpapply refuses it "
+		"for a process that maps this file)\n", mf->path, mf->build_id_hex[0] ? mf->build_id_hex : "none",
+		p->base_name, p->base_build_id);
+	return 1;
+}
+
+static void base_module_json(const struct options *o, const struct hpk *p, const struct modfile *mf,
+			     const struct strbuf *lines, size_t bad)
+{
+	struct json j;
+	char *doc, *copy = xstrdup(lines->buf ? lines->buf : ""), *line, *save = NULL;
+
+	json_init(&j);
+	json_begin_object(&j);
+	json_kv_string(&j, "format", "hpverify-1");
+	json_kv_string(&j, "mode", "base-module");
+	json_kv_string(&j, "package", o->paths[0]);
+	json_kv_string(&j, "base", o->base);
+	json_kv_string(&j, "build_id", mf->build_id_hex[0] ? mf->build_id_hex : NULL);
+	json_kv_string(&j, "package_build_id", p->base_build_id);
+	json_key(&j, "problems");
+	json_begin_array(&j);
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		json_string(&j, line);
+	json_end_array(&j);
+	json_kv_string(&j, "result", bad ? "mismatch" : "match");
+	json_end_object(&j);
+	doc = json_finish(&j);
+	fputs(doc, stdout);
+	free(doc);
+	free(copy);
+}
+
+/* --base MODULE: what hpbuild --base checks, on a package already built. */
+static int run_base_module(const struct options *o, const struct hpk *p)
+{
+	struct hp_err err = { { 0 } };
+	struct modfile mf;
+	struct strbuf lines;
+	size_t bad;
+
+	if (modfile_open(o->base, &mf, &err) < 0) {
+		fprintf(stderr, "hpverify: %s\n", err.msg);
+		return HP_EXIT_ERROR;
+	}
+	sb_init(&lines);
+	bad = check_build_id(&mf, p, &lines) + modfile_check_package(&mf, p, &lines);
+	if (!o->quiet && o->output == OUT_JSON)
+		base_module_json(o, p, &mf, &lines, bad);
+	else if (!o->quiet && bad)
+		printf("%shpverify: %s was not built for %s (%zu problem%s above)\n", lines.buf, o->paths[0], o->base,
+		       bad, bad == 1 ? "" : "s");
+	else if (!o->quiet)
+		printf("hpverify: %s was built for %s (build-id %s): its replaced functions and statics are found there\n",
+		       o->paths[0], o->base, mf.build_id_hex[0] ? mf.build_id_hex : "none");
+	sb_free(&lines);
+	modfile_close(&mf);
+	return bad ? HP_EXIT_DIFF : HP_EXIT_OK;
+}
+
 static int run_base(const struct options *o)
 {
 	struct hp_err err = { { 0 } };
@@ -490,6 +577,11 @@ static int run_base(const struct options *o)
 	if (!p) {
 		fprintf(stderr, "hpverify: %s\n", err.msg);
 		return HP_EXIT_ERROR;
+	}
+	if (is_linked_module(o->base)) {
+		status = run_base_module(o, p);
+		hpk_free(p);
+		return status;
 	}
 	if (verify_base(p, o->base, &r, &err) < 0) {
 		fprintf(stderr, "hpverify: %s\n", err.msg);

@@ -64,6 +64,9 @@ void report_meta_text(FILE *out, const char *path, const struct hpk *p)
 	fprintf(out, "format       %u.%u\n", p->major, p->minor);
 	fprintf(out, "built by     %s\n", or_none(p->tool_version, "(not recorded)"));
 	fprintf(out, "created      %s\n", or_none(p->created, "(not recorded)"));
+	if (p->base_name)   /* format 1.2: hpbuild --base */
+		fprintf(out, "base         %s (build-id %s; %u static%s fingerprinted)\n", p->base_name,
+			p->base_build_id, p->nr_statics, p->nr_statics == 1 ? "" : "s");
 	for (uint32_t i = 0; i < p->nr_units; i++) {
 		const struct hpk_unit *u = &p->units[i];
 
@@ -88,6 +91,10 @@ void report_meta_json(struct json *j, const char *path, const struct hpk *p)
 	json_kv_string(j, "format_version", version);
 	json_kv_string(j, "tool_version", p->tool_version);
 	json_kv_string(j, "created", p->created);
+	/* format 1.2 (hpbuild --base); null and 0 otherwise */
+	json_kv_string(j, "base", p->base_name);
+	json_kv_string(j, "base_build_id", p->base_build_id);
+	json_kv_uint(j, "statics_fingerprinted", p->nr_statics);
 	json_key(j, "units");
 	json_begin_array(j);
 	for (uint32_t i = 0; i < p->nr_units; i++) {

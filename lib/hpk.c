@@ -40,6 +40,9 @@ void hpk_free(struct hpk *p)
 	}
 	for (uint32_t i = 0; i < p->nr_data; i++)
 		free(p->data[i].relocs);
+	for (uint32_t i = 0; i < p->nr_statics; i++)
+		free(p->statics[i].masks);
+	free(p->statics);
 	free(p->units);
 	free(p->syms);
 	free(p->funcs);
@@ -245,6 +248,9 @@ static const struct {
 	[SEC_MASKS] = { "masks", MASK_SIZE },
 	[SEC_FINDINGS] = { "findings", FIND_SIZE },
 	[SEC_BLOBS] = { "blobs", 1 },
+	[SEC_BASE] = { "base", BASEREC_SIZE },
+	[SEC_STATICS] = { "statics", STATIC_SIZE },
+	[SEC_STATIC_MASKS] = { "static_masks", MASK_SIZE },
 };
 
 const char *hpk_section_name(uint32_t type)
@@ -447,8 +453,47 @@ static int check_finding(const struct hpk *p, uint32_t i, char *why, size_t n)
 	return 0;
 }
 
+/* A static's fingerprint names a symbol of the running module the package
+ * refers to: an EXTERN symbol (a static, or a hidden global the module
+ * does not export). */
+static int check_static(const struct hpk *p, uint32_t i, char *why, size_t n)
+{
+	const struct hpk_static *st = &p->statics[i];
+
+	if (st->sym >= p->nr_syms)
+		return why_set(why, n, "static %u: symbol %u out of range (%u symbols)", i, st->sym, p->nr_syms);
+	if (p->syms[st->sym].where != HPK_SYM_EXTERN)
+		return why_set(why, n, "static %u: symbol %u is not a symbol of the running program", i, st->sym);
+	if (st->kind != HPK_STATIC_FUNC && st->kind != HPK_STATIC_RODATA && st->kind != HPK_STATIC_DATA)
+		return why_set(why, n, "static %u: kind %u is not FUNC (1), RODATA (2) or DATA (3)", i, st->kind);
+	if (!is_power_of_two(st->align))
+		return why_set(why, n, "static %u: alignment %u is not a power of two", i, st->align);
+	if (st->kind == HPK_STATIC_DATA && (st->hash || st->nr_masks))
+		return why_set(why, n, "static %u: a writable static with a fingerprint", i);
+	if (st->nr_masks && !st->masks)
+		return why_set(why, n, "static %u: %u masks but no mask array", i, st->nr_masks);
+	for (uint32_t k = 0; k < st->nr_masks; k++) {
+		const struct hpk_range *m = &st->masks[k];
+
+		if (!m->len || (uint64_t)m->start + m->len > st->size ||
+		    (k && m->start < (uint64_t)m[-1].start + m[-1].len))
+			return why_set(why, n, "static %u mask %u: 0x%x+0x%x is empty, outside its 0x%x bytes, or not sorted",
+				       i, k, m->start, m->len, st->size);
+	}
+	/* sorted by symbol, one each: a duplicate is found in one pass */
+	if (i && p->statics[i - 1].sym >= st->sym)
+		return why_set(why, n, "static %u: symbol %u does not follow static %u's %u (sorted by symbol, one each)",
+			       i, st->sym, i - 1, p->statics[i - 1].sym);
+	return 0;
+}
+
 int hpk_check_model(const struct hpk *p, char *why, size_t n)
 {
+	if (!p->base_build_id != !p->base_name)
+		return why_set(why, n, "base: a build-id without a module name, or a name without a build-id");
+	for (uint32_t i = 0; i < p->nr_statics; i++)
+		if (check_static(p, i, why, n) < 0)
+			return -1;
 	for (uint32_t i = 0; i < p->nr_units; i++)
 		if (!p->units[i].name)
 			return why_set(why, n, "unit %u: no name", i);

@@ -40,6 +40,10 @@
 
 #define HPK_FORMAT_MAJOR 1
 #define HPK_FORMAT_MINOR 1
+/* Format 1.2 adds the base module and the statics' fingerprints, both in
+ * optional sections: a package that records neither is written as 1.1,
+ * byte for byte what it was, and a 1.1 reader skips both sections. */
+#define HPK_FORMAT_MINOR_BASE 2
 
 /* What a package symbol is. */
 enum hpk_sym_where {
@@ -129,6 +133,31 @@ struct hpk_unit {
 	const char *new_producer;
 };
 
+/* How a static of the running module the package refers to can be found
+ * where the module has no symbol table (hpbuild --base records them). */
+enum hpk_static_kind {
+	HPK_STATIC_FUNC = 1,     /* code: by its fingerprint at a function start */
+	HPK_STATIC_RODATA = 2,   /* read-only data: by its fingerprint */
+	HPK_STATIC_DATA = 3,     /* writable data: cannot be found by content (no fingerprint) */
+};
+
+/*
+ * The old object's copy of a static the package refers to (or of a hidden
+ * global, which a stripped module does not export either): its size and
+ * a fingerprint of its bytes with the fields the linker rewrote masked
+ * (hpk_masked_hash(), as old_hash), so that hpapply can find it by content
+ * in a module without a symbol table.  Format 1.2, optional.
+ */
+struct hpk_static {
+	uint32_t sym;           /* into syms[]: an EXTERN symbol (a static, or a hidden global) */
+	uint8_t kind;           /* enum hpk_static_kind */
+	uint32_t align;         /* of its section in the old object */
+	uint32_t size;
+	uint64_t hash;          /* 0 for HPK_STATIC_DATA */
+	struct hpk_range *masks;
+	uint32_t nr_masks;
+};
+
 enum hpk_severity { HPK_SEV_NOTE = 1, HPK_SEV_WARNING = 2, HPK_SEV_ERROR = 3 };
 
 /* A safety finding recorded in the package (hpbuild --allow overrides and
@@ -160,6 +189,12 @@ struct hpk {
 	struct hpk_func *funcs;     uint32_t nr_funcs;
 	struct hpk_data *data;      uint32_t nr_data;
 	struct hpk_finding *findings; uint32_t nr_findings;
+	/* Format 1.2 (hpbuild --base): the module the package was built for,
+	 * its soname (or file name) and GNU build-id in lowercase hex; NULL
+	 * when not recorded.  The statics' fingerprints come with them. */
+	const char *base_name;
+	const char *base_build_id;
+	struct hpk_static *statics; uint32_t nr_statics;
 
 	/* reader bookkeeping: the file image everything points into */
 	uint8_t *image;

@@ -70,7 +70,23 @@ enum hpk_section_type {
 	SEC_MASKS = 7,
 	SEC_FINDINGS = 8,
 	SEC_BLOBS = 9,
-	SEC_MAX_KNOWN = 9,
+	/* format 1.2, written with HPK_SEC_OPTIONAL: a 1.1 reader skips them */
+	SEC_BASE = 10,
+	SEC_STATICS = 11,
+	SEC_STATIC_MASKS = 12,
+	SEC_MAX_KNOWN = 12,
+};
+
+/* Base record (at most one): the module the package was built for. */
+enum { BASEREC_NAME = 0, BASEREC_BUILD_ID = 4, BASEREC_SIZE = 8 };
+
+/* Static record: a fingerprint of a static of the running module. */
+enum {
+	STATIC_HASH = 0,        /* u64 */
+	STATIC_SYM = 8, STATIC_SIZE_FIELD = 12, STATIC_ALIGN = 16, STATIC_NR_MASKS = 20,
+	STATIC_KIND = 24,       /* u8 */
+	STATIC_RESERVED = 25,   /* u8[7] */
+	STATIC_SIZE = 32,
 };
 
 /* Unit record: six strings. */

@@ -568,6 +568,66 @@ static int decode_findings(struct reader *r)
 	return 0;
 }
 
+/* Format 1.2: the base module (one record) and the statics' fingerprints
+ * with their masks, which must add up like the functions' masks do. */
+static int decode_base(struct reader *r)
+{
+	const uint8_t *rec = sec_data(r, SEC_BASE);
+	uint64_t n = sec_count(r, SEC_BASE);
+
+	if (!n)
+		return 0;
+	if (n > 1)
+		return bad(r, "base section holds %llu records, not one", (unsigned long long)n);
+	if (get_str(r, rec + BASEREC_NAME, &r->p->base_name, "base", 0, "name") < 0 ||
+	    get_str(r, rec + BASEREC_BUILD_ID, &r->p->base_build_id, "base", 0, "build-id") < 0)
+		return -1;
+	return 0;
+}
+
+static int decode_statics(struct reader *r)
+{
+	const uint8_t *rec = sec_data(r, SEC_STATICS), *masks = sec_data(r, SEC_STATIC_MASKS);
+	uint64_t n = sec_count(r, SEC_STATICS), total = sec_count(r, SEC_STATIC_MASKS), used = 0;
+	struct hpk *p = r->p;
+
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t c = get_le(rec + i * STATIC_SIZE + STATIC_NR_MASKS, 4);
+
+		if (c > total - used)
+			return bad(r, "static %llu: %llu masks, but only %llu of the static_masks section's %llu are left",
+				   (unsigned long long)i, (unsigned long long)c, (unsigned long long)(total - used),
+				   (unsigned long long)total);
+		used += c;
+	}
+	if (used != total)
+		return bad(r, "the statics claim %llu masks in all, but the static_masks section holds %llu",
+			   (unsigned long long)used, (unsigned long long)total);
+	if (!n)
+		return 0;
+	p->statics = xcalloc(n, sizeof(*p->statics));
+	p->nr_statics = (uint32_t)n;
+	for (uint32_t i = 0; i < n; i++, rec += STATIC_SIZE) {
+		struct hpk_static *st = &p->statics[i];
+
+		if (check_reserved(r, rec + STATIC_RESERVED, 7, "static", i) < 0)
+			return -1;
+		st->hash = get_le(rec + STATIC_HASH, 8);
+		st->sym = (uint32_t)get_le(rec + STATIC_SYM, 4);
+		st->size = (uint32_t)get_le(rec + STATIC_SIZE_FIELD, 4);
+		st->align = (uint32_t)get_le(rec + STATIC_ALIGN, 4);
+		st->nr_masks = (uint32_t)get_le(rec + STATIC_NR_MASKS, 4);
+		st->kind = rec[STATIC_KIND];
+		if (st->nr_masks)
+			st->masks = xcalloc(st->nr_masks, sizeof(*st->masks));
+		for (uint32_t k = 0; k < st->nr_masks; k++, masks += MASK_SIZE) {
+			st->masks[k].start = (uint32_t)get_le(masks + MASK_START, 4);
+			st->masks[k].len = (uint32_t)get_le(masks + MASK_LEN, 4);
+		}
+	}
+	return 0;
+}
+
 static int decode(struct reader *r)
 {
 	const uint8_t *relocs = sec_data(r, SEC_RELOCS), *masks = sec_data(r, SEC_MASKS);
@@ -577,7 +637,7 @@ static int decode(struct reader *r)
 	    check_counts(r, FUNC_NR_RELOCS, DATA_NR_RELOCS, SEC_RELOCS, "relocations") < 0 ||
 	    check_counts(r, FUNC_NR_MASKS, UINT32_MAX, SEC_MASKS, "masks") < 0 ||
 	    decode_functions(r, &relocs, &masks) < 0 || decode_data(r, &relocs) < 0 ||
-	    decode_findings(r) < 0)
+	    decode_findings(r) < 0 || decode_base(r) < 0 || decode_statics(r) < 0)
 		return -1;
 	if (hpk_check_model(r->p, why, sizeof(why)) < 0)
 		return bad(r, "%s", why);

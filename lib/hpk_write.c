@@ -41,7 +41,7 @@ struct writer {
 	uint32_t *code_off;
 	uint32_t *bytes_off;
 	uint64_t blob_size;
-	uint64_t total_relocs, total_masks;
+	uint64_t total_relocs, total_masks, total_static_masks;
 	/* the sections that will be written, in type order */
 	struct wsection secs[SEC_MAX_KNOWN];
 	uint32_t nr_secs;
@@ -111,6 +111,26 @@ static void intern_all(struct writer *w)
 		intern(w, f->file);
 		intern(w, f->message);
 	}
+	intern(w, p->base_name);
+	intern(w, p->base_build_id);
+}
+
+/* Format 1.2 only when the package uses what 1.2 added: a package without
+ * a base stays the 1.1 package it always was, to the byte. */
+static bool uses_1_2(const struct hpk *p)
+{
+	return p->base_name || p->base_build_id || p->nr_statics;
+}
+
+static uint16_t written_minor(const struct hpk *p)
+{
+	return uses_1_2(p) ? HPK_FORMAT_MINOR_BASE : HPK_FORMAT_MINOR;
+}
+
+/* 1.2's sections are optional: a 1.1 reader skips them. */
+static uint32_t section_flags(uint32_t type)
+{
+	return type >= SEC_BASE ? HPK_SEC_OPTIONAL : 0;
 }
 
 /* ---- layout ---- */
@@ -165,6 +185,8 @@ static void layout_blobs(struct writer *w)
 			w->bytes_off[i] = place_blob(w, d->size, data_align(d->align));
 		w->total_relocs += d->nr_relocs;
 	}
+	for (uint32_t i = 0; i < p->nr_statics; i++)
+		w->total_static_masks += p->statics[i].nr_masks;
 }
 
 static void add_section(struct writer *w, uint32_t type, uint64_t size)
@@ -187,6 +209,9 @@ static void layout_sections(struct writer *w)
 	add_section(w, SEC_MASKS, w->total_masks * MASK_SIZE);
 	add_section(w, SEC_FINDINGS, (uint64_t)p->nr_findings * FIND_SIZE);
 	add_section(w, SEC_BLOBS, w->blob_size);
+	add_section(w, SEC_BASE, p->base_name ? BASEREC_SIZE : 0);
+	add_section(w, SEC_STATICS, (uint64_t)p->nr_statics * STATIC_SIZE);
+	add_section(w, SEC_STATIC_MASKS, w->total_static_masks * MASK_SIZE);
 	cur = HDR_SIZE + (uint64_t)w->nr_secs * TOC_ENTRY_SIZE;
 	for (uint32_t i = 0; i < w->nr_secs; i++) {
 		cur = align_up(cur, w->secs[i].type == SEC_BLOBS ? HPK_BLOBS_ALIGN : HPK_SECTION_ALIGN);
@@ -318,13 +343,37 @@ static void emit_findings(struct writer *w, uint8_t *rec)
 	}
 }
 
+static void emit_base(struct writer *w, uint8_t *rec)
+{
+	put_str(w, rec + BASEREC_NAME, w->p->base_name);
+	put_str(w, rec + BASEREC_BUILD_ID, w->p->base_build_id);
+}
+
+static void emit_statics(struct writer *w, uint8_t *rec, uint8_t *masks)
+{
+	for (uint32_t i = 0; i < w->p->nr_statics; i++, rec += STATIC_SIZE) {
+		const struct hpk_static *st = &w->p->statics[i];
+
+		put_le(rec + STATIC_HASH, st->hash, 8);
+		put_le(rec + STATIC_SYM, st->sym, 4);
+		put_le(rec + STATIC_SIZE_FIELD, st->size, 4);
+		put_le(rec + STATIC_ALIGN, st->align, 4);
+		put_le(rec + STATIC_NR_MASKS, st->nr_masks, 4);
+		rec[STATIC_KIND] = st->kind;
+		for (uint32_t k = 0; k < st->nr_masks; k++, masks += MASK_SIZE) {
+			put_le(masks + MASK_START, st->masks[k].start, 4);
+			put_le(masks + MASK_LEN, st->masks[k].len, 4);
+		}
+	}
+}
+
 static void emit_header_and_toc(struct writer *w)
 {
 	uint8_t *h = w->out;
 
 	memcpy(h + HDR_MAGIC, HPK_MAGIC, HPK_MAGIC_SIZE);
 	put_le(h + HDR_MAJOR, HPK_FORMAT_MAJOR, 2);
-	put_le(h + HDR_MINOR, HPK_FORMAT_MINOR, 2);
+	put_le(h + HDR_MINOR, written_minor(w->p), 2);
 	put_le(h + HDR_ARCH, HPK_EM_X86_64, 2);
 	put_le(h + HDR_HEADER_SIZE, HDR_SIZE, 2);
 	put_le(h + HDR_FLAGS, HPK_FLAG_DIGEST, 4);
@@ -336,7 +385,7 @@ static void emit_header_and_toc(struct writer *w)
 		uint8_t *e = h + HDR_SIZE + (size_t)i * TOC_ENTRY_SIZE;
 
 		put_le(e + TOC_TYPE, w->secs[i].type, 4);
-		put_le(e + TOC_FLAGS, 0, 4);
+		put_le(e + TOC_FLAGS, section_flags(w->secs[i].type), 4);
 		put_le(e + TOC_OFFSET, w->secs[i].offset, 8);
 		put_le(e + TOC_SIZE, w->secs[i].size, 8);
 	}
@@ -381,6 +430,10 @@ static void emit(struct writer *w)
 		emit_data(w, section_start(w, SEC_DATA), &relocs, blobs);
 	if (w->p->nr_findings)
 		emit_findings(w, section_start(w, SEC_FINDINGS));
+	if (w->p->base_name)
+		emit_base(w, section_start(w, SEC_BASE));
+	if (w->p->nr_statics)
+		emit_statics(w, section_start(w, SEC_STATICS), section_start(w, SEC_STATIC_MASKS));
 }
 
 static void writer_done(struct writer *w)
@@ -421,7 +474,7 @@ static int serialize(struct hpk *p, const char *name, uint8_t **out, size_t *out
 	seal(&w, p);
 	/* p now describes exactly what was written, as the reader would */
 	p->major = HPK_FORMAT_MAJOR;
-	p->minor = HPK_FORMAT_MINOR;
+	p->minor = written_minor(p);
 	p->arch = HPK_EM_X86_64;
 	*out = w.out;
 	*out_size = (size_t)w.size;

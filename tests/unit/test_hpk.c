@@ -1107,6 +1107,98 @@ static void test_control_characters(void **state)
 	hpk_free(p);
 }
 
+/* Format 1.2 (hpbuild --base): the base module and the statics'
+ * fingerprints round-trip in optional sections, with minor version 2; a
+ * package without them is the 1.1 package it was, to the byte; the model
+ * checks refuse a fingerprint of a symbol that is not the running
+ * program's, and statics out of symbol order. */
+static void test_base_module(void **state)
+{
+	struct hpk *p = sample_package(true), *q;
+	static const struct hpk_range sm[] = { { 2, 4 } };
+	struct hp_err err = { { 0 } };
+	size_t n11, n12, n;
+	uint8_t *a = write_ok(p, &n11), *b, *c;
+	uint32_t nsec;
+
+	assert_int_equal(get_le(a + H_MINOR, 2), 1);
+	p->base_name = own_str(p, "libnet.so.1");
+	p->base_build_id = own_str(p, "3f0c1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b");
+	p->nr_statics = 2;
+	p->statics = xcalloc(2, sizeof(*p->statics));
+	p->statics[0] = (struct hpk_static){ .sym = 3, .kind = HPK_STATIC_DATA, .align = 4, .size = 4 };
+	p->statics[1] = (struct hpk_static){ .sym = 4, .kind = HPK_STATIC_RODATA, .align = 8, .size = 16,
+					     .hash = 0x0123456789abcdefULL,
+					     .masks = memcpy(xcalloc(1, sizeof(sm)), sm, sizeof(sm)), .nr_masks = 1 };
+	b = write_ok(p, &n12);
+	assert_int_equal(get_le(b + H_MINOR, 2), 2);
+	assert_int_equal(p->minor, 2);
+	nsec = (uint32_t)get_le(b + H_NR_SECTIONS, 4);
+	for (uint32_t i = 0; i < nsec; i++) {
+		const uint8_t *e = b + get_le(b + H_HEADER_SIZE, 2) + T_SIZE_ENTRY * i;
+		/* 1.2's sections are optional: a 1.1 reader skips them */
+		assert_int_equal(get_le(e + T_FLAGS, 4), get_le(e + T_TYPE, 4) >= 10 ? 1 : 0);
+	}
+	q = read_ok(b, n12);
+	assert_int_equal(q->minor, 2);
+	assert_string_equal(q->base_name, "libnet.so.1");
+	assert_string_equal(q->base_build_id, p->base_build_id);
+	assert_int_equal(q->nr_statics, 2);
+	assert_int_equal(q->statics[0].kind, HPK_STATIC_DATA);
+	assert_int_equal(q->statics[1].sym, 4);
+	assert_int_equal(q->statics[1].size, 16);
+	assert_int_equal(q->statics[1].align, 8);
+	assert_true(q->statics[1].hash == 0x0123456789abcdefULL);
+	assert_int_equal(q->statics[1].nr_masks, 1);
+	assert_int_equal(q->statics[1].masks[0].start, 2);
+	assert_int_equal(q->statics[1].masks[0].len, 4);
+	c = write_ok(q, &n);   /* what was read, written again */
+	assert_int_equal(n, n12);
+	assert_memory_equal(b, c, n);
+	hpk_free(q);
+	free(c);
+
+	/* hostile: mask counts that do not add up, a static whose reserved
+	 * bytes are not zero */
+	c = copy_of(b, n12);
+	put_le(section(c, 11, NULL) + 32 + 20, 5, 4);
+	reseal(c, n12);
+	expect_reject(c, n12, "static 1: 5 masks, but only 1 of the static_masks section's 1 are left");
+	free(c);
+	c = copy_of(b, n12);
+	put_le(section(c, 11, NULL) + 32 + 20, 0, 4);
+	reseal(c, n12);
+	expect_reject(c, n12, "the statics claim 0 masks in all, but the static_masks section holds 1");
+	free(c);
+	c = copy_of(b, n12);
+	section(c, 11, NULL)[31] = 1;
+	reseal(c, n12);
+	expect_reject(c, n12, "static 0: reserved field is 0x1000000000000, not 0");
+	free(c);
+
+	p->statics[0].sym = 0;   /* parse_header: the package's own */
+	if (hpk_write_mem(p, &c, &n, &err) == 0 || !strstr(err.msg, "is not a symbol of the running program"))
+		fail_msg("wrote a fingerprint of a package function (%s)", err.msg);
+	p->statics[0].sym = 4;   /* twice the same symbol */
+	hp_err_clear(&err);
+	if (hpk_write_mem(p, &c, &n, &err) == 0 || !strstr(err.msg, "sorted by symbol"))
+		fail_msg("wrote statics out of order (%s)", err.msg);
+
+	for (uint32_t i = 0; i < p->nr_statics; i++)
+		free(p->statics[i].masks);
+	free(p->statics);
+	p->statics = NULL;
+	p->nr_statics = 0;
+	p->base_name = p->base_build_id = NULL;
+	c = write_ok(p, &n);   /* without a base: 1.1, the same bytes */
+	assert_int_equal(n, n11);
+	assert_memory_equal(a, c, n);
+	free(a);
+	free(b);
+	free(c);
+	hpk_free(p);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1126,6 +1218,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_checksums),
 		cmocka_unit_test(test_growth),
 		cmocka_unit_test(test_expect_id),
+		cmocka_unit_test(test_base_module),
 	};
 
 	test_select(argc, argv);
