@@ -436,6 +436,24 @@ static pid_t spawn_child(void (*run)(void))
 	return pid;
 }
 
+/* Until the stopped child counts (it has reached its spin loop): let it
+ * run a moment and look again, bounded only to end a hung run (a busy
+ * machine may take seconds to schedule it; 30 s at most). */
+static void wait_until_counting(struct tracee *t)
+{
+	struct hp_err err = { { 0 } };
+	unsigned before = 0, now = 0;
+
+	for (int i = 0; i < 15000 && now == before; i++) {
+		assert_int_equal(tracee_read(t, (uint64_t)(uintptr_t)&child_counter, &before, sizeof(before), &err), 0);
+		assert_int_equal(tracee_resume(t, &err), 0);
+		usleep(2000);
+		assert_int_equal(tracee_stop(t, &err), 0);
+		assert_int_equal(tracee_read(t, (uint64_t)(uintptr_t)&child_counter, &now, sizeof(now), &err), 0);
+	}
+	assert_true(now != before);
+}
+
 static int kill_child(void **state)
 {
 	int st;
@@ -463,13 +481,13 @@ static void test_tracee(void **state)
 
 	(void)state;
 	assert_true(pid > 0);
-	usleep(20000);   /* until it spins in child_spin */
 	if (tracee_open(&t, pid, &err) < 0 || tracee_stop(&t, &err) < 0) {
 		/* ptrace not permitted here: nothing more to test */
 		print_message("skipped: %s\n", err.msg);
 		tracee_close(&t);
 		return;
 	}
+	wait_until_counting(&t);   /* it spins in child_spin */
 	assert_int_equal(t.nr_threads, 1);
 	assert_true(tracee_is_stopped(&t));
 	/* no room for the stub given yet: refused, nothing run */
@@ -591,7 +609,6 @@ static void test_unwind(void **state)
 	struct guard spin, nest, r42;
 	struct unwinder *u;
 	pid_t pid = spawn_child(child_nest);
-	unsigned before = 0, now = 0;
 
 	(void)state;
 	assert_true(pid > 0);
@@ -600,15 +617,7 @@ static void test_unwind(void **state)
 		tracee_close(&t);
 		return;
 	}
-	/* until the child counts in nest_spin (a busy machine: up to 30 s) */
-	for (int i = 0; i < 15000 && now == before; i++) {
-		assert_int_equal(tracee_read(&t, (uint64_t)(uintptr_t)&child_counter, &before, sizeof(before), &err), 0);
-		assert_int_equal(tracee_resume(&t, &err), 0);
-		usleep(2000);
-		assert_int_equal(tracee_stop(&t, &err), 0);
-		assert_int_equal(tracee_read(&t, (uint64_t)(uintptr_t)&child_counter, &now, sizeof(now), &err), 0);
-	}
-	assert_true(now != before);
+	wait_until_counting(&t);   /* it counts in nest_spin */
 	assert_int_equal(maps_read(pid, &m, &err), 0);
 	spin = guard_of(&m, pid, &nest_spin, "nest_spin", GUARD_CODE);
 	nest = guard_of(&m, pid, &child_nest, "child_nest", GUARD_CODE);
