@@ -297,34 +297,6 @@ static uint32_t sec_align(const struct hp_section *sec)
 	return a > 4096 ? 4096 : (uint32_t)(a ? a : 1);
 }
 
-/*
- * Carry a read-only constant of the base module in the package instead of
- * referring to the module's copy, when that copy cannot be found once by
- * content (as hpapply must, where the module is stripped): a relocation-free static constant whose bytes
- * are in the module more than once (zlib's fixed Huffman tables lenfix
- * and distfix, and the code-length order, are in inflate.c and infback.c
- * alike).  Its bytes cannot change and every copy is the same, so the
- * package's own copy behaves as the module's would; one found once is
- * used in place, and one not found at all stays a reference, which
- * hpbuild --base then refuses (another build).
- */
-static bool carries_constant(const struct pair_ctx *c, const struct hp_symbol *s)
-{
-	const struct modfile *mf = c->b->base_module;
-	const struct hp_symbol *o = s->twin;
-	struct hpk_static st = { .kind = HPK_STATIC_RODATA };
-	uint64_t at[2];
-
-	if (!mf || s->kind != HP_SYM_OBJECT || s->bind != STB_LOCAL || s->type == STT_TLS || !o || !o->sec ||
-	    !sym_data(o) || o->nr_relocs || strcmp(section_kind(o->sec), "rodata") || !o->size ||
-	    o->size != s->size || !s->sec || !sym_data(s) || memcmp(sym_data(o), sym_data(s), s->size))
-		return false;
-	st.align = sec_align(o->sec);
-	st.size = (uint32_t)o->size;
-	st.hash = hpk_masked_hash(sym_data(o), st.size, NULL, 0);
-	return modfile_find_static(mf, &st, at, 2) >= 2;
-}
-
 /* A named symbol the new code refers to. */
 static uint32_t symbol_ref(struct pair_ctx *c, struct hp_symbol *s)
 {
@@ -335,8 +307,7 @@ static uint32_t symbol_ref(struct pair_ctx *c, struct hp_symbol *s)
 		s = s->alias_of;
 	if (s->kind == HP_SYM_FUNC && packaged(s))
 		return c->func_sym[s->index];
-	if ((s->kind != HP_SYM_OBJECT || s->plan != HP_PLAN_COPY || !s->sec || s->type == STT_TLS) &&
-	    !carries_constant(c, s))
+	if (s->kind != HP_SYM_OBJECT || s->plan != HP_PLAN_COPY || !s->sec || s->type == STT_TLS)
 		return extern_sym(c, s);
 	/* a data object the running program does not have: copy it */
 	key = xasprintf("D:%u:%zu", c->unit, s->index);
@@ -482,6 +453,42 @@ static uint32_t func_align(const struct hp_symbol *s)
 	return a > 16 ? 16 : a;
 }
 
+static int cmp_str_ptr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Every other name of packaged function fi at its address (plan.c's
+ * aliases: sys_x and SyS_x): recorded with it, never a second redirect.
+ * A replaced function's names are the running program's (the OLD
+ * object's), a new one's the NEW object's.  Functions are declared in
+ * order and names sorted, so the package's list is sorted. */
+static void record_aliases(struct pair_ctx *c, uint32_t fi, const struct hp_elf *e, const struct hp_symbol *s)
+{
+	struct hpk *p = c->b->p;
+	const struct hp_symbol *first = s->alias_of ? s->alias_of : s;
+	const char **names = NULL;
+	size_t n = 0, cap = 0;
+
+	for_each_sym(e, a) {
+		const struct hp_symbol *pa = a->alias_of ? a->alias_of : a;
+
+		if (a->kind != HP_SYM_FUNC || pa != first || !strcmp(a->name, p->funcs[fi].name))
+			continue;
+		GROW(names, cap, n + 1);
+		names[n++] = a->name;
+	}
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str_ptr);
+	for (size_t k = 0; k < n; k++) {
+		if (k && !strcmp(names[k], names[k - 1]))
+			continue;
+		GROW(p->aliases, c->b->cap_aliases, p->nr_aliases + 1);
+		p->aliases[p->nr_aliases++] = (struct hpk_alias){ .func = fi, .name = pkg_str(p, names[k]) };
+	}
+	free(names);
+}
+
 /* Reserve package entries for every packaged function first, so that
  * references between them resolve to the package. */
 static void declare_functions(struct pair_ctx *c)
@@ -516,6 +523,7 @@ static void declare_functions(struct pair_ctx *c)
 			.bind = n->bind, .type = STT_FUNC, .where = HPK_SYM_FUNC,
 			.index = fi, .unit = c->unit });
 		c->func_sym[n->index] = f->sym;
+		record_aliases(c, fi, replace ? c->old : c->new, replace ? n->twin : n);
 		if (replace) {
 			old_fingerprint(f, n->twin);
 			c->b->stats.replaced++;

@@ -29,7 +29,7 @@ struct build_stats {
 
 struct pkg_builder {
 	struct hpk *p;
-	size_t cap_units, cap_syms, cap_funcs, cap_data, cap_findings;
+	size_t cap_units, cap_syms, cap_funcs, cap_data, cap_findings, cap_aliases;
 	struct hmap dedupe;       /* identity key -> package symbol index + 1 */
 	struct build_stats stats;
 	/* hpbuild --base: store a fingerprint of each static the package

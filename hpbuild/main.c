@@ -249,7 +249,8 @@ static int process_inputs(struct run *r, const struct input_set *in, const struc
 			  struct hp_err *err)
 {
 	struct hp_pair *pp = xcalloc(BATCH, sizeof(*pp));
-	struct pair_options popt = { .plan = { .include_line_only = o->build.include_line_only } };
+	struct pair_options popt = { .plan = { .include_line_only = o->build.include_line_only,
+					       .base = r->b.base_module } };
 	/* a long run says how far it is: on a terminal by itself, with -v anywhere */
 	bool tty = isatty(STDERR_FILENO), progress = o->verbose || (tty && in->nr_pairs > BATCH && !o->quiet);
 	int ret = 0;

@@ -133,12 +133,33 @@ static void insn_text(FILE *out, const uint8_t *code, const struct dis_insn *in)
 	}
 }
 
+/* The first of function fi's other names in p->aliases (sorted by
+ * function), and their number in *n. */
+static const struct hpk_alias *aliases_of(const struct hpk *p, uint32_t fi, uint32_t *n)
+{
+	uint32_t i = 0;
+
+	while (i < p->nr_aliases && p->aliases[i].func < fi)
+		i++;
+	for (*n = 0; i + *n < p->nr_aliases && p->aliases[i + *n].func == fi; (*n)++)
+		;
+	return p->aliases + i;
+}
+
 static void function_text(FILE *out, struct disasm *d, const struct hpk *p, uint32_t fi)
 {
 	const struct hpk_func *f = &p->funcs[fi];
 	struct dis_listing l;
+	uint32_t na;
+	const struct hpk_alias *a = aliases_of(p, fi, &na);
 
 	fprintf(out, "\nfunction %s  (%s, %s)\n", name_or(f->name), func_kind_name(f->kind), audit_bind_name(f->bind));
+	if (na) {
+		fprintf(out, "  aliases     ");
+		for (uint32_t i = 0; i < na; i++)
+			fprintf(out, " %s", a[i].name);
+		fprintf(out, "\n");
+	}
 	source_text(out, f->file, f->line);
 	fprintf(out, "  unit         %u\n", f->unit);
 	fprintf(out, "  code         %u bytes, align %u\n", f->code_size, f->align);
@@ -306,6 +327,16 @@ static void function_json(struct json *j, struct disasm *d, const struct hpk *p,
 	json_kv_string(j, "name", f->name);
 	json_kv_string(j, "kind", func_kind_name(f->kind));
 	json_kv_string(j, "bind", audit_bind_name(f->bind));
+	{
+		uint32_t na;
+		const struct hpk_alias *a = aliases_of(p, fi, &na);
+
+		json_key(j, "aliases");
+		json_begin_array(j);
+		for (uint32_t i = 0; i < na; i++)
+			json_string(j, a[i].name);
+		json_end_array(j);
+	}
 	source_json(j, f->file, f->line);
 	json_kv_uint(j, "unit", f->unit);
 	json_kv_uint(j, "size", f->code_size);

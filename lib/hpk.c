@@ -43,6 +43,7 @@ void hpk_free(struct hpk *p)
 	for (uint32_t i = 0; i < p->nr_statics; i++)
 		free(p->statics[i].masks);
 	free(p->statics);
+	free(p->aliases);
 	free(p->units);
 	free(p->syms);
 	free(p->funcs);
@@ -251,6 +252,7 @@ static const struct {
 	[SEC_BASE] = { "base", BASEREC_SIZE },
 	[SEC_STATICS] = { "statics", STATIC_SIZE },
 	[SEC_STATIC_MASKS] = { "static_masks", MASK_SIZE },
+	[SEC_ALIASES] = { "aliases", ALIAS_SIZE },
 };
 
 const char *hpk_section_name(uint32_t type)
@@ -487,8 +489,28 @@ static int check_static(const struct hpk *p, uint32_t i, char *why, size_t n)
 	return 0;
 }
 
+/* An alias names a packaged function; sorted by function then name, each
+ * once, and never the function's own name. */
+static int check_alias(const struct hpk *p, uint32_t i, char *why, size_t n)
+{
+	const struct hpk_alias *a = &p->aliases[i];
+
+	if (a->func >= p->nr_funcs)
+		return why_set(why, n, "alias %u: function %u out of range (%u functions)", i, a->func, p->nr_funcs);
+	if (!a->name || (p->funcs[a->func].name && !strcmp(a->name, p->funcs[a->func].name)))
+		return why_set(why, n, "alias %u: no name, or function %u's own name", i, a->func);
+	if (i && (p->aliases[i - 1].func > a->func ||
+		  (p->aliases[i - 1].func == a->func && strcmp(p->aliases[i - 1].name, a->name) >= 0)))
+		return why_set(why, n, "alias %u: not after alias %u (sorted by function, then name, each once)", i,
+			       i - 1);
+	return 0;
+}
+
 int hpk_check_model(const struct hpk *p, char *why, size_t n)
 {
+	for (uint32_t i = 0; i < p->nr_aliases; i++)
+		if (check_alias(p, i, why, n) < 0)
+			return -1;
 	if (!p->base_build_id != !p->base_name)
 		return why_set(why, n, "base: a build-id without a module name, or a name without a build-id");
 	for (uint32_t i = 0; i < p->nr_statics; i++)

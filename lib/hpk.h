@@ -172,6 +172,12 @@ struct hpk_finding {
 	const char *message;
 };
 
+/* Another name of packaged function 'func' (format 1.2). */
+struct hpk_alias {
+	uint32_t func;
+	const char *name;
+};
+
 struct hpk {
 	uint16_t major, minor;
 	uint16_t arch;              /* EM_X86_64 */
@@ -195,6 +201,10 @@ struct hpk {
 	const char *base_name;
 	const char *base_build_id;
 	struct hpk_static *statics; uint32_t nr_statics;
+	/* Format 1.2: the other names of packaged functions (symbols at the
+	 * same address, like sys_x and SyS_x), sorted by function then name.
+	 * The function is redirected once; every name is recorded. */
+	struct hpk_alias *aliases;  uint32_t nr_aliases;
 
 	/* reader bookkeeping: the file image everything points into */
 	uint8_t *image;

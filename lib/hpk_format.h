@@ -74,8 +74,12 @@ enum hpk_section_type {
 	SEC_BASE = 10,
 	SEC_STATICS = 11,
 	SEC_STATIC_MASKS = 12,
-	SEC_MAX_KNOWN = 12,
+	SEC_ALIASES = 13,
+	SEC_MAX_KNOWN = 13,
 };
+
+/* Alias record: another name of a packaged function (same address). */
+enum { ALIAS_FUNC = 0, ALIAS_NAME = 4, ALIAS_SIZE = 8 };
 
 /* Base record (at most one): the module the package was built for. */
 enum { BASEREC_NAME = 0, BASEREC_BUILD_ID = 4, BASEREC_SIZE = 8 };

@@ -585,6 +585,24 @@ static int decode_base(struct reader *r)
 	return 0;
 }
 
+static int decode_aliases(struct reader *r)
+{
+	const uint8_t *rec = sec_data(r, SEC_ALIASES);
+	uint64_t n = sec_count(r, SEC_ALIASES);
+	struct hpk *p = r->p;
+
+	if (!n)
+		return 0;
+	p->aliases = xcalloc(n, sizeof(*p->aliases));
+	p->nr_aliases = (uint32_t)n;
+	for (uint32_t i = 0; i < n; i++, rec += ALIAS_SIZE) {
+		p->aliases[i].func = (uint32_t)get_le(rec + ALIAS_FUNC, 4);
+		if (get_str(r, rec + ALIAS_NAME, &p->aliases[i].name, "alias", i, "name") < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int decode_statics(struct reader *r)
 {
 	const uint8_t *rec = sec_data(r, SEC_STATICS), *masks = sec_data(r, SEC_STATIC_MASKS);
@@ -637,7 +655,8 @@ static int decode(struct reader *r)
 	    check_counts(r, FUNC_NR_RELOCS, DATA_NR_RELOCS, SEC_RELOCS, "relocations") < 0 ||
 	    check_counts(r, FUNC_NR_MASKS, UINT32_MAX, SEC_MASKS, "masks") < 0 ||
 	    decode_functions(r, &relocs, &masks) < 0 || decode_data(r, &relocs) < 0 ||
-	    decode_findings(r) < 0 || decode_base(r) < 0 || decode_statics(r) < 0)
+	    decode_findings(r) < 0 || decode_base(r) < 0 || decode_statics(r) < 0 ||
+	    decode_aliases(r) < 0)
 		return -1;
 	if (hpk_check_model(r->p, why, sizeof(why)) < 0)
 		return bad(r, "%s", why);

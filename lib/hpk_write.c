@@ -113,13 +113,15 @@ static void intern_all(struct writer *w)
 	}
 	intern(w, p->base_name);
 	intern(w, p->base_build_id);
+	for (uint32_t i = 0; i < p->nr_aliases; i++)
+		intern(w, p->aliases[i].name);
 }
 
 /* Format 1.2 only when the package uses what 1.2 added: a package without
  * a base stays the 1.1 package it always was, to the byte. */
 static bool uses_1_2(const struct hpk *p)
 {
-	return p->base_name || p->base_build_id || p->nr_statics;
+	return p->base_name || p->base_build_id || p->nr_statics || p->nr_aliases;
 }
 
 static uint16_t written_minor(const struct hpk *p)
@@ -212,6 +214,7 @@ static void layout_sections(struct writer *w)
 	add_section(w, SEC_BASE, p->base_name ? BASEREC_SIZE : 0);
 	add_section(w, SEC_STATICS, (uint64_t)p->nr_statics * STATIC_SIZE);
 	add_section(w, SEC_STATIC_MASKS, w->total_static_masks * MASK_SIZE);
+	add_section(w, SEC_ALIASES, (uint64_t)p->nr_aliases * ALIAS_SIZE);
 	cur = HDR_SIZE + (uint64_t)w->nr_secs * TOC_ENTRY_SIZE;
 	for (uint32_t i = 0; i < w->nr_secs; i++) {
 		cur = align_up(cur, w->secs[i].type == SEC_BLOBS ? HPK_BLOBS_ALIGN : HPK_SECTION_ALIGN);
@@ -349,6 +352,14 @@ static void emit_base(struct writer *w, uint8_t *rec)
 	put_str(w, rec + BASEREC_BUILD_ID, w->p->base_build_id);
 }
 
+static void emit_aliases(struct writer *w, uint8_t *rec)
+{
+	for (uint32_t i = 0; i < w->p->nr_aliases; i++, rec += ALIAS_SIZE) {
+		put_le(rec + ALIAS_FUNC, w->p->aliases[i].func, 4);
+		put_str(w, rec + ALIAS_NAME, w->p->aliases[i].name);
+	}
+}
+
 static void emit_statics(struct writer *w, uint8_t *rec, uint8_t *masks)
 {
 	for (uint32_t i = 0; i < w->p->nr_statics; i++, rec += STATIC_SIZE) {
@@ -434,6 +445,8 @@ static void emit(struct writer *w)
 		emit_base(w, section_start(w, SEC_BASE));
 	if (w->p->nr_statics)
 		emit_statics(w, section_start(w, SEC_STATICS), section_start(w, SEC_STATIC_MASKS));
+	if (w->p->nr_aliases)
+		emit_aliases(w, section_start(w, SEC_ALIASES));
 }
 
 static void writer_done(struct writer *w)

@@ -27,6 +27,8 @@
 
 #include "correlate.h"
 #include "fingerprint.h"
+#include "hpk.h"
+#include "modfile.h"
 #include "redirect.h"
 #include "reloc.h"
 
@@ -437,6 +439,53 @@ static void plan_anon_state(struct hp_plan *p)
 	}
 }
 
+/*
+ * Carry a read-only constant of the base module in the package instead of
+ * referring to the module's copy, when that copy cannot be found once by
+ * content (as hpapply must, where the module is stripped): a
+ * relocation-free static constant, unchanged, whose bytes are in the
+ * module more than once (zlib's fixed Huffman tables lenfix and distfix,
+ * and the code-length order, are in inflate.c and infback.c alike).  Its
+ * bytes cannot change and every copy is the same, so the package's own
+ * copy behaves as the module's would; one found once is used in place,
+ * and one not found at all stays a reference, which hpbuild --base then
+ * refuses (another build).
+ */
+static bool is_duplicated_base_constant(const struct modfile *mf, const struct hp_symbol *n)
+{
+	const struct hp_symbol *o = n->twin;
+	struct hpk_static st = { .kind = HPK_STATIC_RODATA };
+	uint64_t at[2];
+
+	if (!mf || n->kind != HP_SYM_OBJECT || n->bind != STB_LOCAL || n->type == STT_TLS || !o || !o->sec ||
+	    !sym_data(o) || o->nr_relocs || strcmp(section_kind(o->sec), "rodata") || !o->size ||
+	    o->size != n->size || !n->sec || !sym_data(n) || memcmp(sym_data(o), sym_data(n), n->size))
+		return false;
+	st.align = o->sec->addralign > 4096 ? 4096 : (uint32_t)(o->sec->addralign ? o->sec->addralign : 1);
+	st.size = (uint32_t)o->size;
+	st.hash = hpk_masked_hash(sym_data(o), st.size, NULL, 0);
+	return modfile_find_static(mf, &st, at, 2) >= 2;
+}
+
+/* The constants packaged code uses that the base module holds twice. */
+static void plan_base_constants(struct hp_plan *p)
+{
+	if (!p->opt.base)
+		return;
+	for_each_sym(p->new, n) {
+		if (n->kind != HP_SYM_FUNC || n->alias_of || !plan_is_packaged(n))
+			continue;
+		sym_for_each_reloc(n, r) {
+			struct hp_target t;
+
+			resolve_target(n->sec, r, &t);
+			if (t.kind == HP_TARGET_SYMBOL && t.sym->plan == HP_PLAN_KEEP &&
+			    is_duplicated_base_constant(p->opt.base, t.sym))
+				((struct hp_symbol *)t.sym)->plan = HP_PLAN_COPY;
+		}
+	}
+}
+
 ssize_t plan_anon_code_index(const struct hp_plan *p, const struct hp_section *sec, uint64_t start)
 {
 	for (size_t k = 0; k < p->nr_anon_code; k++)
@@ -500,6 +549,7 @@ void plan_pair(struct hp_plan *p, struct hp_elf *old, struct hp_elf *new, const 
 	}
 	plan_anon_state(p);
 	plan_anon_code(p);
+	plan_base_constants(p);
 }
 
 void plan_free(struct hp_plan *p)

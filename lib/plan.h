@@ -33,8 +33,13 @@
 #include "diff.h"
 #include "elfobj.h"
 
+struct modfile;
+
 struct plan_options {
 	bool include_line_only;   /* package __LINE__-only changes too */
+	/* hpbuild --base: the linked module the package is for (modfile.h),
+	 * or NULL; read-only constants it holds more than once are carried */
+	const struct modfile *base;
 };
 
 /* One reference of the old object into an old function the package

@@ -161,6 +161,8 @@ package_lines() {
 # package_problems LINES AUDIT: what the package (hpverify --audit output
 # AUDIT) holds against the package file's LINES; prints nothing when it
 # matches.  "replace A|B" wants exactly one of the names replaced;
+# "alias A|B" exactly one of them recorded as another name of a packaged
+# function (the one not replaced);
 # "maybe KIND NAME" allows a function (NAME may be a glob); once a "data"
 # line is given the package's data must be exactly those; "no rodata"
 # forbids read-only data.  Names are compared with the compiler's numbers
@@ -168,16 +170,24 @@ package_lines() {
 package_problems() {
 	sed -n 's/^function \([^ ]*\)  (\([a-z]*\), .*/\2 \1/p' "$2" | normalize >"$2.f"
 	sed -n 's/^data \([^ ]*\)  (\([a-z]*\), .*/\2 \1/p' "$2" | normalize >"$2.d"
-	normalize <"$1" | awk -v funcs="$2.f" -v data="$2.d" '
+	sed -n 's/^  aliases  *//p' "$2" | tr ' ' '\n' | sed '/^$/d' | normalize >"$2.a"
+	normalize <"$1" | awk -v funcs="$2.f" -v data="$2.d" -v aliases="$2.a" '
 	BEGIN {
 		while ((getline l < funcs) > 0) { split(l, a, " "); fk[a[2]] = a[1] }
 		while ((getline l < data) > 0) { split(l, a, " "); dk[a[2]] = a[1] }
+		while ((getline l < aliases) > 0) ak[l] = 1
 	}
 	function glob(pat, s) { gsub(/\./, "\\.", pat); gsub(/\*/, ".*", pat); return s ~ ("^" pat "$") }
 	$1 == "replace" || $1 == "new" {
 		n = split($2, alt, "|"); hit = 0
 		for (i = 1; i <= n; i++) if ((alt[i] in fk) && fk[alt[i]] == $1) { hit++; used[alt[i]] = 1 }
 		if (hit != 1) bad = bad "; want " $1 " " $2 (hit ? " once" : "")
+		next
+	}
+	$1 == "alias" {
+		n = split($2, alt, "|"); hit = 0
+		for (i = 1; i <= n; i++) if (alt[i] in ak) hit++
+		if (hit != 1) bad = bad "; want alias " $2 " recorded" (hit ? " once" : "")
 		next
 	}
 	$1 == "maybe" { maybe[++nm] = $2 " " $3; next }

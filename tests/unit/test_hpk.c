@@ -1199,6 +1199,50 @@ static void test_base_module(void **state)
 	hpk_free(p);
 }
 
+/* Aliases (format 1.2): written sorted, read back, the same bytes again;
+ * out of order, the function's own name or a function out of range are
+ * refused by the writer's model check. */
+static void test_aliases(void **state)
+{
+	struct hpk *p = sample_package(true), *q;
+	struct hp_err err = { { 0 } };
+	size_t n, n2;
+	uint8_t *a, *b;
+
+	(void)state;
+	assert_true(p->nr_funcs >= 1);
+	p->nr_aliases = 2;
+	p->aliases = xcalloc(2, sizeof(*p->aliases));
+	p->aliases[0] = (struct hpk_alias){ .func = 0, .name = own_str(p, "SyS_a") };
+	p->aliases[1] = (struct hpk_alias){ .func = 0, .name = own_str(p, "compat_a") };
+	a = write_ok(p, &n);
+	assert_int_equal(get_le(a + H_MINOR, 2), 2);
+	q = read_ok(a, n);
+	assert_int_equal(q->nr_aliases, 2);
+	assert_int_equal(q->aliases[1].func, 0);
+	assert_string_equal(q->aliases[0].name, "SyS_a");
+	assert_string_equal(q->aliases[1].name, "compat_a");
+	b = write_ok(q, &n2);
+	assert_int_equal(n2, n);
+	assert_memory_equal(a, b, n);
+	hpk_free(q);
+	free(a);
+	free(b);
+
+	p->aliases[1].name = own_str(p, "AAA");   /* not sorted */
+	if (hpk_write_mem(p, &b, &n2, &err) == 0 || !strstr(err.msg, "sorted by function, then name"))
+		fail_msg("wrote aliases out of order (%s)", err.msg);
+	p->aliases[1] = (struct hpk_alias){ .func = 0, .name = p->funcs[0].name };
+	hp_err_clear(&err);
+	if (hpk_write_mem(p, &b, &n2, &err) == 0 || !strstr(err.msg, "own name"))
+		fail_msg("wrote a function's own name as its alias (%s)", err.msg);
+	p->aliases[1] = (struct hpk_alias){ .func = p->nr_funcs, .name = own_str(p, "zz") };
+	hp_err_clear(&err);
+	if (hpk_write_mem(p, &b, &n2, &err) == 0 || !strstr(err.msg, "out of range"))
+		fail_msg("wrote an alias of no function (%s)", err.msg);
+	hpk_free(p);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1219,6 +1263,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_growth),
 		cmocka_unit_test(test_expect_id),
 		cmocka_unit_test(test_base_module),
+		cmocka_unit_test(test_aliases),
 	};
 
 	test_select(argc, argv);
