@@ -100,6 +100,16 @@ int modules_scan(pid_t pid, const struct proc_maps *m, struct module_set *set, s
 
 static void module_unload(struct module *mod)
 {
+	if (mod->content) {
+		modfile_close(mod->content);
+		free(mod->content);
+		mod->content = NULL;
+	}
+	for (size_t i = 0; i < mod->nr_found; i++)
+		free(mod->found[i]);
+	free(mod->found);
+	mod->found = NULL;
+	mod->nr_found = 0;
 	if (mod->sym_elf)
 		elf_end(mod->sym_elf);
 	if (mod->elf)
@@ -544,4 +554,37 @@ bool modules_exec_slack(struct module_set *set, const struct proc_maps *m, uint6
 		}
 	}
 	return false;
+}
+
+const struct modsym *module_function_by_content(struct module *mod, const struct hpk_func *f, size_t *matches)
+{
+	struct hp_err err = { { 0 } };
+	struct modsym *s;
+	uint64_t addr[2];
+
+	*matches = 0;
+	if (!mod->loaded || mod->has_symtab || !mod->elf)
+		return NULL;
+	if (!mod->content) {
+		mod->content = xcalloc(1, sizeof(*mod->content));
+		mod->content->fd = -1;
+		if (modfile_from_elf(mod->elf, mod->path, mod->content, &err) < 0) {
+			modfile_close(mod->content);
+			free(mod->content);
+			mod->content = NULL;
+			return NULL;
+		}
+	}
+	*matches = modfile_find_function(mod->content, f, addr, 2);
+	if (*matches != 1)
+		return NULL;
+	for (size_t i = 0; i < mod->nr_found; i++)
+		if (mod->found[i]->value == addr[0])
+			return mod->found[i];
+	s = xcalloc(1, sizeof(*s));
+	*s = (struct modsym){ .name = f->name, .file = "", .value = addr[0], .size = f->old_size,
+			      .type = STT_FUNC, .bind = STB_LOCAL, .defined = true, .default_version = true };
+	mod->found = xrealloc(mod->found, (mod->nr_found + 1) * sizeof(*mod->found));
+	mod->found[mod->nr_found++] = s;
+	return s;
 }

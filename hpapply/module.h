@@ -62,6 +62,12 @@ struct module {
 	struct hmap by_name;
 	bool has_tls;
 	uint64_t tls_size, tls_align, tls_vaddr;   /* PT_TLS */
+	/* without .symtab: the view that finds static functions by content
+	 * (module_function_by_content), built once; the symbols made for
+	 * what it found */
+	struct modfile *content;
+	struct modsym **found;
+	size_t nr_found;
 	/* resources kept for the names */
 	int fd, sym_fd;
 	Elf *elf, *sym_elf;
@@ -110,6 +116,12 @@ int64_t modsym_tpoff(const struct module *exe, const struct modsym *s);
  * 'file' (any file when file is NULL); else the global and weak ones.
  * Fills out[] up to max and returns how many there are.
  */
+/* A replaced static function f of a module without a symbol table, found
+ * by its old content (modfile_find_function()): the symbol made for it
+ * when exactly one place matches, else NULL ('*matches' says how many
+ * did; 0 also when the module cannot be read).  The symbol lives as long
+ * as the module. */
+const struct modsym *module_function_by_content(struct module *mod, const struct hpk_func *f, size_t *matches);
 size_t module_lookup(const struct module *mod, const char *name, bool local, const char *file,
 		     const struct modsym **out, size_t max);
 /* What the module exports under name (.dynsym, default version, global

@@ -95,18 +95,26 @@ static int check_fingerprint(struct tracee *t, const struct record *rec, const s
 	return ret;
 }
 
-static size_t lookup_func(const struct module *mod, const struct hpk *p, const struct hpk_func *f,
+/* The candidates for replaced function f in mod: by name, or, for a
+ * static function of a module without a symbol table (a distribution's
+ * stripped library), by its old content, found once or not at all. */
+static size_t lookup_func(struct module *mod, const struct hpk *p, const struct hpk_func *f,
 			  const struct modsym **out)
 {
 	size_t n = module_lookup(mod, f->name, f->bind == STB_LOCAL, func_source(p, f), out, MAX_CANDIDATES);
+	size_t matches;
 
+	if (n == 0 && f->bind == STB_LOCAL && !mod->has_symtab) {
+		out[0] = module_function_by_content(mod, f, &matches);
+		n = out[0] ? 1 : 0;
+	}
 	return n < MAX_CANDIDATES ? n : MAX_CANDIDATES;
 }
 
 enum fit { FIT_NONE, FIT_PARTIAL, FIT_MISMATCH, FIT_MATCH };
 
 /* How well mod fits the package; addr[] gets each function's address. */
-static enum fit module_fit(struct tracee *t, const struct record *rec, const struct module *mod,
+static enum fit module_fit(struct tracee *t, const struct record *rec, struct module *mod,
 			   const struct hpk *p, uint64_t *addr, struct strbuf *why, struct hp_err *err)
 {
 	size_t found = 0, wanted = 0, matched = 0;

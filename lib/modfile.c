@@ -423,6 +423,16 @@ size_t modfile_find_static(const struct modfile *mf, const struct hpk_static *st
 	return 0;
 }
 
+size_t modfile_find_function(const struct modfile *mf, const struct hpk_func *f, uint64_t *addr, size_t max)
+{
+	/* the replaced function's own record is the fingerprint a static
+	 * function would have: size, masked hash, masks */
+	struct hpk_static st = { .kind = HPK_STATIC_FUNC, .align = 1, .size = f->old_size, .hash = f->old_hash,
+				 .masks = f->old_masks, .nr_masks = f->nr_old_masks };
+
+	return modfile_find_static(mf, &st, addr, max);
+}
+
 const struct hpk_static *hpk_static_of(const struct hpk *p, uint32_t sym)
 {
 	uint32_t lo = 0, hi = p->nr_statics;
@@ -473,6 +483,30 @@ static const char *source_of(const struct hpk *p, const struct hpk_symbol *s)
 	return s->unit < p->nr_units ? p->units[s->unit].source : NULL;
 }
 
+/* A replaced static function of a module without a symbol table: found
+ * once by its old content (as hpapply finds it), or refused, never
+ * guessed. */
+static void check_function_by_content(const struct modfile *mf, const struct hpk_func *f, const char *file,
+				      struct strbuf *out, size_t *bad)
+{
+	uint64_t addr[MAX_MATCHES];
+	size_t n = modfile_find_function(mf, f, addr, MAX_MATCHES);
+
+	if (n == 1)
+		return;
+	if (n == 0)
+		sb_addf(out, "%s: static function '%s' (%s): the module has no symbol table and no function in it has "
+			"the size and content the package expects: the objects the package was built from were not "
+			"built as the module was (same sources, compiler and flags, -ffunction-sections "
+			"-fdata-sections added)\n", mf->path, f->name, file ? file : "?");
+	else
+		sb_addf(out, "%s: static function '%s' (%s): %zu functions in the module have its size and content "
+			"(identical copies); hpapply cannot tell which one the package replaces and refuses it: "
+			"install the module's debug file (or give hpapply --debug-dir DIR)\n", mf->path, f->name,
+			file ? file : "?", n);
+	(*bad)++;
+}
+
 static void check_function(const struct modfile *mf, const struct hpk *p, const struct hpk_func *f,
 			   struct strbuf *out, size_t *bad)
 {
@@ -482,6 +516,10 @@ static void check_function(const struct modfile *mf, const struct hpk *p, const 
 	size_t n = modfile_lookup(mf, f->name, local, file, c, MAX_MATCHES);
 	const char *why = NULL;
 
+	if (n == 0 && local && !mf->has_symtab) {
+		check_function_by_content(mf, f, file, out, bad);
+		return;
+	}
 	if (n == 0) {
 		sb_addf(out, "%s: function '%s'%s%s%s: %s\n", mf->path, f->name, local ? " (" : "",
 			local && file ? file : "", local ? ")" : "",

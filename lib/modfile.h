@@ -102,6 +102,12 @@ const uint8_t *modfile_bytes(const struct modfile *mf, uint64_t addr, uint64_t s
  */
 size_t modfile_find_static(const struct modfile *mf, const struct hpk_static *st, uint64_t *addr, size_t max);
 
+/* Where the old code of replaced function f is, by content (a static
+ * function of a module without a symbol table): a function start of the
+ * module whose bytes have f's old size and masked fingerprint.  As
+ * modfile_find_static(). */
+size_t modfile_find_function(const struct modfile *mf, const struct hpk_func *f, uint64_t *addr, size_t max);
+
 /* The package's fingerprint of the static symbol sym, or NULL. */
 const struct hpk_static *hpk_static_of(const struct hpk *p, uint32_t sym);
 

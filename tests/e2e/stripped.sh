@@ -19,6 +19,11 @@
 #            (the same package checked against the unstripped file too)
 #            applied to the running prog (stripped library), prog answers
 #            as the fixed build; reverted, as the old one
+#   weigh    the fix changes weigh(), a static function the stripped
+#            library does not name: hpbuild --base finds it by its old
+#            content and accepts it, hpapply replaces it there (prog
+#            answers as the fixed build), reverts; the -O1 objects are
+#            refused ("no function in it has the size and content")
 #   twin     the fix refers to clamp8, which has an identical twin in
 #            other.c: hpbuild --base refuses naming it; a package whose
 #            statics were fingerprinted on the unstripped library is
@@ -132,10 +137,12 @@ last_is() {
 }
 
 if ! { lib "$tmp/stock" old.c "$distro" && lib "$tmp/fixed" fix-score.c "$distro" &&
-       lib "$tmp/counted" fix-count.c "$distro" && lib "$tmp/o1" old.c "-O1 -g -fPIC" &&
+       lib "$tmp/counted" fix-count.c "$distro" && lib "$tmp/weighed" fix-weigh.c "$distro" &&
+       lib "$tmp/o1" old.c "-O1 -g -fPIC" &&
        gcc -O2 -g -I"$src" -o "$tmp/prog" "$src/prog.c" -L"$tmp/stock" -l:libdemo.so.1 &&
        obj "$tmp/old" old.c "$patcher" && obj "$tmp/score" fix-score.c "$patcher" &&
        obj "$tmp/twin" fix-twin.c "$patcher" && obj "$tmp/count" fix-count.c "$patcher" &&
+       obj "$tmp/weigh" fix-weigh.c "$patcher" && obj "$tmp/weigh1" fix-weigh.c "-O1 -g -fPIC -ffunction-sections -fdata-sections" &&
        obj "$tmp/old1" old.c "-O1 -g -fPIC -ffunction-sections -fdata-sections" &&
        obj "$tmp/score1" fix-score.c "-O1 -g -fPIC -ffunction-sections -fdata-sections"; } >"$tmp/cc.out" 2>&1; then
 	bad "building the library, the program and the objects: $(head -c 600 "$tmp/cc.out")"
@@ -146,8 +153,10 @@ stock=$tmp/stock/libdemo.so.1
 old_answer=$(answer "$tmp/stock")
 new_answer=$(answer "$tmp/fixed")
 count_answer=$(answer "$tmp/counted")
-if [ -z "$old_answer" ] || [ "$old_answer" = "$new_answer" ] || [ "$old_answer" = "$count_answer" ]; then
-	bad "the builds answer '$old_answer', '$new_answer', '$count_answer': the fixes must change the answer"
+weigh_answer=$(answer "$tmp/weighed")
+if [ -z "$old_answer" ] || [ "$old_answer" = "$new_answer" ] || [ "$old_answer" = "$count_answer" ] ||
+   [ "$old_answer" = "$weigh_answer" ]; then
+	bad "the builds answer '$old_answer', '$new_answer', '$count_answer', '$weigh_answer': the fixes must change the answer"
 fi
 if readelf -S "$stock" | grep -q '\.symtab'; then
 	bad "the stock library still has a symbol table after strip"
@@ -203,6 +212,26 @@ else
 		bad "score: the unstripped file's package: prog prints '$(tail -n 1 "$tmp/out")'"
 	fi
 fi
+
+# ---- weigh: a replaced static function, found by its old content ----
+
+if run "weigh: hpbuild --base" 0 "$hpbuild" -q --base "$stock" -o "$tmp/weigh.hpk" "$tmp/old" "$tmp/weigh"; then
+	if run "weigh: apply" 0 "$hpapply" -q -p "$pid" "$tmp/weigh.hpk" &&
+	   wait_until last_is "$tmp/out" "$weigh_answer"; then
+		ok "weigh: the static weigh() replaced in the stripped library; prog answers as the fixed build ($weigh_answer)"
+	else
+		bad "weigh: after apply prog prints '$(tail -n 1 "$tmp/out")', expected '$weigh_answer'"
+	fi
+	if run "weigh: revert" 0 "$hpapply" -q -p "$pid" --revert && wait_until last_is "$tmp/out" "$old_answer"; then
+		ok "weigh: reverted"
+	else
+		bad "weigh: after revert prog prints '$(tail -n 1 "$tmp/out")', expected '$old_answer'"
+	fi
+fi
+run "weigh: hpbuild --base refuses -O1 objects" 1 "$hpbuild" --base "$stock" -o "$tmp/weigh1.hpk" "$tmp/old1" \
+	"$tmp/weigh1" &&
+	says "weigh: hpbuild --base says no function has weigh()'s old content" \
+		"static function 'weigh' (demo.c): the module has no symbol table and no function in it has the size and content"
 
 # ---- twin: a static with an identical copy is never guessed ----
 

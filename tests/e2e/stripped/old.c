@@ -4,7 +4,7 @@
  * registers on its stack: its unwind table has several rows), a static
  * const table, a writable static, clamp8(), whose identical twin is in
  * other.c, order[], a constant other.c has too, and other_scale(), a
- * hidden function of other.c that the stripped library does not name.  The fixes (fix-*.c) each change one exported function.
+ * hidden function of other.c that the stripped library does not name.  The fixes (fix-*.c) each change one function: an exported one, or weigh() (fix-weigh.c).
  * noipa keeps the statics out of line and unchanged, as in a library
  * where they are called from several places.
  */
