@@ -621,16 +621,6 @@ static int fill_function_relocs(struct pair_ctx *c)
 	return 0;
 }
 
-static const char *producer_of(const struct hp_elf *e)
-{
-	if (!e->dwarf)
-		return NULL;
-	for (size_t i = 0; i < e->dwarf->nr_cus; i++)
-		if (e->dwarf->cus[i].producer)
-			return e->dwarf->cus[i].producer;
-	return NULL;
-}
-
 static uint32_t add_unit(struct pkg_builder *b, struct hp_elf *old, struct hp_elf *new,
 			 const char *unit_name, const char *old_name, const char *new_name)
 {
@@ -642,8 +632,8 @@ static uint32_t add_unit(struct pkg_builder *b, struct hp_elf *old, struct hp_el
 		.old_input = pkg_str(p, old_name),
 		.new_input = pkg_str(p, new_name),
 		.source = pkg_str(p, old->source_name ? old->source_name : new->source_name),
-		.old_producer = pkg_str(p, producer_of(old)),
-		.new_producer = pkg_str(p, producer_of(new)),
+		.old_producer = pkg_str(p, dwarf_producer(old->dwarf)),
+		.new_producer = pkg_str(p, dwarf_producer(new->dwarf)),
 	};
 	return p->nr_units++;
 }

@@ -176,16 +176,6 @@ const struct hp_dwarf_func *dwarf_func_of(const struct hp_elf *e, const struct h
 	return f;
 }
 
-const char *producer_of(const struct hp_elf *e)
-{
-	if (!e->dwarf)
-		return NULL;
-	for (size_t i = 0; i < e->dwarf->nr_cus; i++)
-		if (e->dwarf->cus[i].producer)
-			return e->dwarf->cus[i].producer;
-	return NULL;
-}
-
 static const char *unit_name(const struct hp_elf *old, const struct hp_elf *new)
 {
 	if (old->source_name)

@@ -592,7 +592,7 @@ void check_build_mismatch(struct rule_ctx *c)
 		note_without_dwarf(c);
 		return;
 	}
-	msg = compare_producers(producer_of(c->old), producer_of(c->new), &severity);
+	msg = compare_producers(dwarf_producer(c->old->dwarf), dwarf_producer(c->new->dwarf), &severity);
 	if (msg) {
 		report(c, "HP011", severity, c->unit, c->unit, 0, "%s", msg);
 		free(msg);

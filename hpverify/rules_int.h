@@ -48,8 +48,6 @@ bool is_kept_function(const struct rule_ctx *c, const struct hp_symbol *o);
 #define package_name plan_package_name
 /* DWARF facts of a function symbol ("f.isra.0" -> f), or NULL. */
 const struct hp_dwarf_func *dwarf_func_of(const struct hp_elf *e, const struct hp_symbol *s);
-/* The first DWARF producer string of e, or NULL. */
-const char *producer_of(const struct hp_elf *e);
 
 /* Add a finding; the message is "SYMBOL: " followed by fmt. */
 void report(struct rule_ctx *c, const char *rule, int severity, const char *symbol,

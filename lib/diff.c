@@ -662,19 +662,9 @@ static void add_note(struct hp_diff *d, char *note)
 	d->notes[d->nr_notes++] = note;
 }
 
-static const char *first_producer(const struct hp_elf *e)
-{
-	if (!e->dwarf)
-		return NULL;
-	for (size_t i = 0; i < e->dwarf->nr_cus; i++)
-		if (e->dwarf->cus[i].producer)
-			return e->dwarf->cus[i].producer;
-	return NULL;
-}
-
 static void add_notes(struct hp_diff *d)
 {
-	const char *po = first_producer(d->old), *pn = first_producer(d->new);
+	const char *po = dwarf_producer(d->old->dwarf), *pn = dwarf_producer(d->new->dwarf);
 
 	if (d->old->dwarf_problem)
 		add_note(d, xasprintf("%s: %s", d->old->path, d->old->dwarf_problem));

@@ -397,3 +397,13 @@ const struct hp_dwarf_type *dwarf_find_type(const struct hp_dwarf *d, const char
 {
 	return d ? hmap_get(&d->type_by_name, name) : NULL;
 }
+
+const char *dwarf_producer(const struct hp_dwarf *d)
+{
+	if (!d)
+		return NULL;
+	for (size_t i = 0; i < d->nr_cus; i++)
+		if (d->cus[i].producer)
+			return d->cus[i].producer;
+	return NULL;
+}

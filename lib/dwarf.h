@@ -112,6 +112,9 @@ int dwarf_load(struct hp_elf *e, struct hp_err *err);
 void dwarf_free(struct hp_dwarf *d);
 
 const struct hp_dwarf_func *dwarf_find_func(const struct hp_dwarf *d, const char *name);
+/* The first compile unit's producer (DW_AT_producer: compiler, version and
+ * options), or NULL; d may be NULL (an object without DWARF). */
+const char *dwarf_producer(const struct hp_dwarf *d);
 /* owner may be NULL for file-scope variables. */
 const struct hp_dwarf_var *dwarf_find_var(const struct hp_dwarf *d, const char *owner,
 					  const char *name);
