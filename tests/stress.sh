@@ -6,7 +6,8 @@
 #   sh tests/stress.sh
 #
 # Environment: STRESS_RUNS (default 20) rounds; STRESS_SUITES (default the
-# live suites: live-demo and every hpapply* suite) as tests/run.sh names
+# live suites: live-demo, differential, stripped and every hpapply*
+# suite) as tests/run.sh names
 # them; STRESS_CPU (default 8) CPU hogs, from stress-ng when it is
 # installed ("stress-ng --cpu N"), else that many shell busy loops.  Each
 # round is one tests/run.sh run; its logs are kept in
@@ -16,7 +17,7 @@ BUILD=${BUILD:-build/check}
 runs=${STRESS_RUNS:-20}
 hogs=${STRESS_CPU:-8}
 cd "$(dirname "$0")/.." || exit 2
-suites=${STRESS_SUITES:-"live-demo $(cd tests/e2e && ls hpapply*.sh | sed 's/\.sh$//' | tr '\n' ' ')"}
+suites=${STRESS_SUITES:-"live-demo differential stripped $(cd tests/e2e && ls hpapply*.sh | sed 's/\.sh$//' | tr '\n' ' ')"}
 load_pids=""
 stop_load() {
 	# shellcheck disable=SC2086
