@@ -98,7 +98,6 @@ static bool packaged(const struct hp_symbol *n)
 /* ---- package symbols for references ---- */
 
 static void masked_ranges(const struct hp_symbol *o, struct hpk_range **out, uint32_t *nout);
-static uint32_t sec_align(const struct hp_section *sec);
 
 /* What static prog of the old object is, for finding it by content: code,
  * read-only data, or writable data (whose bytes are no identity). */
@@ -125,7 +124,7 @@ static void fingerprint_static(struct pkg_builder *b, const struct hp_symbol *pr
 	memset(st, 0, sizeof(*st));
 	st->sym = si;
 	st->kind = static_kind(prog);
-	st->align = sec_align(prog->sec);
+	st->align = section_align(prog->sec);
 	st->size = (uint32_t)prog->size;
 	if (st->kind != HPK_STATIC_DATA && sym_data(prog)) {
 		masked_ranges(prog, &st->masks, &st->nr_masks);
@@ -291,12 +290,6 @@ static uint8_t data_kind(const struct hp_section *sec)
 	return HPK_DATA_RODATA;
 }
 
-static uint32_t sec_align(const struct hp_section *sec)
-{
-	uint64_t a = sec ? sec->addralign : 1;
-	return a > 4096 ? 4096 : (uint32_t)(a ? a : 1);
-}
-
 /* A named symbol the new code refers to. */
 static uint32_t symbol_ref(struct pair_ctx *c, struct hp_symbol *s)
 {
@@ -314,7 +307,7 @@ static uint32_t symbol_ref(struct pair_ctx *c, struct hp_symbol *s)
 	i = lookup(c->b, key);
 	if (i == NO_SYM)
 		i = new_data(c, key, s->name, data_kind(s->sec), s->sec, s->value, s->size,
-			     sec_align(s->sec), s->bind, s->file, s->line);
+			     section_align(s->sec), s->bind, s->file, s->line);
 	free(key);
 	return i;
 }
@@ -335,7 +328,7 @@ static uint32_t content_ref(struct pair_ctx *c, const struct hp_target *t)
 			len = t->sec->size - t->start;
 		i = new_data(c, key, name, t->kind == HP_TARGET_ANON ? data_kind(t->sec) : HPK_DATA_RODATA,
 			     t->sec, t->start, len,
-			     t->kind == HP_TARGET_CONST ? (uint32_t)t->sec->entsize : sec_align(t->sec),
+			     t->kind == HP_TARGET_CONST ? (uint32_t)t->sec->entsize : section_align(t->sec),
 			     STB_LOCAL, NULL, 0);
 		free(name);
 	}
@@ -447,9 +440,10 @@ static void old_fingerprint(struct hpk_func *f, const struct hp_symbol *o)
 	f->old_hash = hpk_masked_hash(sym_data(o), (uint32_t)o->size, f->old_masks, f->nr_old_masks);
 }
 
-static uint32_t func_align(const struct hp_symbol *s)
+/* Code in a package is aligned as its section was, at most 16. */
+static uint32_t code_align_of(const struct hp_section *sec)
 {
-	uint32_t a = sec_align(s->sec);
+	uint32_t a = section_align(sec);
 	return a > 16 ? 16 : a;
 }
 
@@ -513,7 +507,7 @@ static void declare_functions(struct pair_ctx *c)
 		f->kind = replace ? HPK_FUNC_REPLACE : HPK_FUNC_NEW;
 		f->bind = n->bind;
 		f->unit = c->unit;
-		f->align = func_align(n);
+		f->align = code_align_of(n->sec);
 		f->code = hpk_own(p, xmalloc(n->size ? n->size : 1));
 		memcpy((uint8_t *)f->code, sym_data(n), n->size);
 		f->code_size = (uint32_t)n->size;
@@ -570,7 +564,7 @@ static void declare_anon_code(struct pair_ctx *c)
 		f->kind = HPK_FUNC_NEW;
 		f->bind = STB_LOCAL;
 		f->unit = c->unit;
-		f->align = sec_align(a->sec) > 16 ? 16 : sec_align(a->sec);
+		f->align = code_align_of(a->sec);
 		f->code = hpk_own(p, xmalloc(a->len ? a->len : 1));
 		memcpy((uint8_t *)f->code, a->sec->data + a->start, a->len);
 		f->code_size = (uint32_t)a->len;

@@ -480,6 +480,13 @@ bool is_debug_sec(const struct hp_section *sec)
 	return !strncmp(sec->name, ".debug_", 7) || !strncmp(sec->name, ".zdebug_", 8);
 }
 
+uint32_t section_align(const struct hp_section *sec)
+{
+	uint64_t a = sec ? sec->addralign : 1;
+
+	return a > 4096 ? 4096 : (uint32_t)(a ? a : 1);
+}
+
 const char *section_kind(const struct hp_section *sec)
 {
 	if (!sec)

@@ -211,6 +211,10 @@ bool is_tls_sec(const struct hp_section *sec);
 bool is_debug_sec(const struct hp_section *sec);
 /* "text", "data", "bss", "rodata", "tls-data", "tls-bss", "other" */
 const char *section_kind(const struct hp_section *sec);
+/* sec's alignment as a package records it: at least 1, at most 4096 (a
+ * page); 1 for no section.  The builder and the plan's content search
+ * must agree on it. */
+uint32_t section_align(const struct hp_section *sec);
 
 /* The bytes of a symbol: NULL for zero-filled (NOBITS) storage. */
 const uint8_t *sym_data(const struct hp_symbol *s);

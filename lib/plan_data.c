@@ -178,7 +178,7 @@ static bool is_duplicated_base_constant(const struct modfile *mf, const struct h
 	    !sym_data(o) || o->nr_relocs || strcmp(section_kind(o->sec), "rodata") || !o->size ||
 	    o->size != n->size || !n->sec || !sym_data(n) || memcmp(sym_data(o), sym_data(n), n->size))
 		return false;
-	st.align = o->sec->addralign > 4096 ? 4096 : (uint32_t)(o->sec->addralign ? o->sec->addralign : 1);
+	st.align = section_align(o->sec);
 	st.size = (uint32_t)o->size;
 	st.hash = hpk_masked_hash(sym_data(o), st.size, NULL, 0);
 	return modfile_find_static(mf, &st, at, 2) >= 2;
